@@ -1,0 +1,195 @@
+/* channel.c - see channel.h */
+#include "channel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+struct channel *channel_find(const char *name)
+{
+	char key[CHAN_MAX + 1];
+	struct channel *ch;
+	if (strlen(name) > CHAN_MAX)
+		return NULL;
+	casemap_fold(srv.cfg.casemapping, key, sizeof key, name);
+	HASH_FIND_STR(srv.channels, key, ch);
+	return ch;
+}
+
+int channel_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+	if (name[0] != '#' || len < 2 || len > (size_t)srv.cfg.channellen)
+		return 0;
+	/* RFC 2812 1.3: no space, BELL, comma; we also refuse other controls */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p <= ' ' || *p == ',' || *p == 7 || *p == ':')
+			return 0;
+	return 1;
+}
+
+struct channel *channel_create(const char *name)
+{
+	struct channel *ch = calloc(1, sizeof *ch);
+	if (!ch)
+		return NULL;
+	snprintf(ch->name, sizeof ch->name, "%s", name);
+	casemap_fold(srv.cfg.casemapping, ch->key, sizeof ch->key, name);
+	ch->created = time(NULL);
+	ch->modes = CMODE_TOPIC | CMODE_NOEXTERNAL;
+	HASH_ADD_STR(srv.channels, key, ch);
+	srv.nchannels++;
+	return ch;
+}
+
+struct member *channel_member(const struct channel *ch, const struct client *c)
+{
+	/* a client is in few channels (max_channels): scan its own list */
+	for (struct member *m = c->chans; m; m = m->unext)
+		if (m->chan == ch)
+			return m;
+	return NULL;
+}
+
+struct member *channel_add(struct channel *ch, struct client *c, uint8_t modes)
+{
+	struct member *m = calloc(1, sizeof *m);
+	if (!m)
+		return NULL;
+	m->chan = ch;
+	m->cl = c;
+	m->modes = modes;
+	/* prepend: O(1); nobody relies on join order */
+	m->cnext = ch->members;
+	if (ch->members)
+		ch->members->cprev = m;
+	ch->members = m;
+	ch->nmembers++;
+	m->unext = c->chans;
+	c->chans = m;
+	c->nchans++;
+	return m;
+}
+
+static void free_channel(struct channel *ch)
+{
+	HASH_DEL(srv.channels, ch);
+	srv.nchannels--;
+	while (ch->bans) {
+		struct ban *b = ch->bans;
+		ch->bans = b->next;
+		free(b->mask);
+		free(b->by);
+		free(b);
+	}
+	while (ch->invites) {
+		struct invite *i = ch->invites;
+		ch->invites = i->next;
+		free(i);
+	}
+	free(ch->topic);
+	free(ch->topic_by);
+	free(ch->chkey);
+	free(ch);
+}
+
+int channel_remove(struct channel *ch, struct client *c)
+{
+	struct member **pp = &c->chans, *m;
+	while ((m = *pp) && m->chan != ch)
+		pp = &m->unext;
+	if (!m)
+		return 0;
+	*pp = m->unext;
+	c->nchans--;
+	if (m->cprev)
+		m->cprev->cnext = m->cnext;
+	else
+		ch->members = m->cnext;
+	if (m->cnext)
+		m->cnext->cprev = m->cprev;
+	free(m);
+	if (--ch->nmembers == 0) {
+		free_channel(ch);
+		return 1;
+	}
+	return 0;
+}
+
+int channel_is_banned(const struct channel *ch, const struct client *c)
+{
+	char mask[160];
+	if (!ch->bans)
+		return 0;
+	client_mask(c, mask, sizeof mask);
+	for (const struct ban *b = ch->bans; b; b = b->next)
+		if (casemap_match(srv.cfg.casemapping, b->mask, mask))
+			return 1;
+	return 0;
+}
+
+int channel_is_invited(const struct channel *ch, const struct client *c)
+{
+	for (const struct invite *i = ch->invites; i; i = i->next)
+		if (i->cl == c)
+			return 1;
+	return 0;
+}
+
+void channel_forget_invites(struct client *c)
+{
+	/* invites are rare and short-lived: a scan of all channels is fine on
+	 * quit only when some invite exists */
+	struct channel *ch, *tmp;
+	HASH_ITER(hh, srv.channels, ch, tmp) {
+		for (struct invite **pp = &ch->invites; *pp;) {
+			if ((*pp)->cl == c) {
+				struct invite *i = *pp;
+				*pp = i->next;
+				free(i);
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	}
+}
+
+void channel_mode_string(const struct channel *ch, int show_key, char *buf, size_t len)
+{
+	char flags[16], *p = flags;
+	*p++ = '+';
+	static const struct { uint16_t bit; char ch; } order[] = {
+		{ CMODE_INVITE, 'i' }, { CMODE_MODERATED, 'm' }, { CMODE_NOEXTERNAL, 'n' },
+		{ CMODE_PRIVATE, 'p' }, { CMODE_SECRET, 's' }, { CMODE_TOPIC, 't' },
+		{ CMODE_KEY, 'k' }, { CMODE_LIMIT, 'l' },
+	};
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (ch->modes & order[i].bit)
+			*p++ = order[i].ch;
+	*p = '\0';
+	int n = snprintf(buf, len, "%s", flags);
+	if (ch->modes & CMODE_KEY && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " %s", show_key ? ch->chkey : "*");
+	if (ch->modes & CMODE_LIMIT && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " %u", ch->limit);
+}
+
+const char *member_prefix(const struct member *m, int all)
+{
+	if ((m->modes & (MEMBER_OP | MEMBER_VOICE)) == (MEMBER_OP | MEMBER_VOICE))
+		return all ? "@+" : "@";
+	if (m->modes & MEMBER_OP)
+		return "@";
+	if (m->modes & MEMBER_VOICE)
+		return "+";
+	return "";
+}
+
+int channel_visible_to(const struct channel *ch, const struct client *c)
+{
+	if (!(ch->modes & (CMODE_SECRET | CMODE_PRIVATE)))
+		return 1;
+	return channel_member(ch, c) != NULL;
+}

@@ -1,0 +1,82 @@
+/* channel.h - channels keyed by casemapped name, with membership kept in
+ * both directions (channel -> members, client -> channels). */
+#ifndef IRCMINI_CHANNEL_H
+#define IRCMINI_CHANNEL_H
+
+#include <stdint.h>
+#include <time.h>
+#include <uthash.h>
+
+#include "client.h"
+
+#define CHAN_MAX 50
+
+enum {
+	CMODE_TOPIC = 1 << 0,      /* +t */
+	CMODE_NOEXTERNAL = 1 << 1, /* +n */
+	CMODE_MODERATED = 1 << 2,  /* +m */
+	CMODE_INVITE = 1 << 3,     /* +i */
+	CMODE_SECRET = 1 << 4,     /* +s */
+	CMODE_PRIVATE = 1 << 5,    /* +p */
+	CMODE_KEY = 1 << 6,        /* +k */
+	CMODE_LIMIT = 1 << 7,      /* +l */
+};
+
+enum { MEMBER_OP = 1 << 0, MEMBER_VOICE = 1 << 1 };
+
+struct member {
+	struct channel *chan;
+	struct client *cl;
+	struct member *cprev, *cnext;  /* in the channel's member list */
+	struct member *unext;          /* in the client's channel list */
+	uint8_t modes;
+};
+
+struct ban {
+	struct ban *next;
+	char *mask;
+	char *by;
+	time_t when;
+};
+
+struct invite {
+	struct invite *next;
+	struct client *cl;
+};
+
+struct channel {
+	UT_hash_handle hh;
+	char key[CHAN_MAX + 1];
+	char name[CHAN_MAX + 1];
+	char *topic;
+	char *topic_by;
+	time_t topic_time;
+	time_t created;
+	char *chkey;               /* +k */
+	unsigned limit;            /* +l */
+	uint16_t modes;
+	unsigned nmembers;
+	struct member *members;
+	struct ban *bans;
+	unsigned nbans;
+	struct invite *invites;
+};
+
+struct channel *channel_find(const char *name);
+struct channel *channel_create(const char *name);
+int channel_name_valid(const char *name);
+struct member *channel_member(const struct channel *ch, const struct client *c);
+struct member *channel_add(struct channel *ch, struct client *c, uint8_t modes);
+/* Remove c; frees the channel when it becomes empty (returns 1 then). */
+int channel_remove(struct channel *ch, struct client *c);
+int channel_is_banned(const struct channel *ch, const struct client *c);
+int channel_is_invited(const struct channel *ch, const struct client *c);
+void channel_forget_invites(struct client *c);
+/* "+ntk key" style for 324 (key shown only to members). */
+void channel_mode_string(const struct channel *ch, int show_key, char *buf, size_t len);
+/* Highest prefix ("@" or "+" or "") or all of them (multi-prefix). */
+const char *member_prefix(const struct member *m, int all);
+/* Can c see this channel in LIST/WHOIS/NAMES? (+s/+p hide it from outsiders) */
+int channel_visible_to(const struct channel *ch, const struct client *c);
+
+#endif

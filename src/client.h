@@ -1,0 +1,94 @@
+/* client.h - an IRC client (user): registration state, identity, modes,
+ * and the nick table keyed by the casemapped nick. */
+#ifndef IRCMINI_CLIENT_H
+#define IRCMINI_CLIENT_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <uthash.h>
+
+#include "conn.h"
+
+#define NICK_MAX 30
+#define USER_MAX 10
+#define HOST_MAX 63
+
+enum {
+	REG_NICK = 1 << 0,
+	REG_USER = 1 << 1,
+	REG_PASS = 1 << 2,
+	REG_CAP = 1 << 3,       /* CAP negotiation in progress: hold 001 */
+	REG_DONE = 1 << 4,
+};
+
+enum {
+	UMODE_INVISIBLE = 1 << 0,
+	UMODE_WALLOPS = 1 << 1,
+	UMODE_OPER = 1 << 2,
+};
+
+struct member;
+
+struct client {
+	struct conn conn;          /* first: a struct conn * is a struct client * */
+	UT_hash_handle hh;         /* srv.nicks, keyed by `key` */
+	char nick[NICK_MAX + 1];
+	char key[NICK_MAX + 1];    /* casemapped nick */
+	char user[USER_MAX + 1];
+	char host[HOST_MAX + 1];
+	char *realname;
+	char *away;
+	struct member *chans;      /* this client's memberships */
+	unsigned long epoch;
+	time_t signon;
+	time_t last_msg;           /* for WHOIS idle */
+	uint32_t caps;             /* negotiated IRCv3 capabilities */
+	uint16_t nchans;
+	uint8_t reg;
+	uint8_t umodes;
+	uint8_t tls;
+	uint8_t cap_version;
+};
+
+static inline struct client *client_of(struct conn *c)
+{
+	return (struct client *)c;
+}
+
+static inline int client_registered(const struct client *c)
+{
+	return c->reg & REG_DONE;
+}
+
+/* Called by the listener for each accepted socket. */
+void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, int tls);
+struct client *client_find(const char *nick);
+/* Take `nick` (already validated and free) for c, updating the table. */
+void client_set_nick(struct client *c, const char *nick);
+/* Valid per RFC 2812 + Modern IRC, within NICKLEN. */
+int nick_valid(const char *nick);
+/* "nick!user@host" into buf. */
+const char *client_mask(const struct client *c, char *buf, size_t len);
+/* Disconnect with an ERROR line and a QUIT reason for the others. */
+void client_exit(struct client *c, const char *reason);
+/* Every other client sharing a channel with c, once each (epoch marks). */
+void client_visit_peers(struct client *c, void (*fn)(struct client *peer, void *arg), void *arg);
+/* Send the registration burst when NICK+USER (+CAP END, +PASS) are in. */
+void client_try_register(struct client *c);
+
+void client_init_conn_handlers(void);
+/* Record a WHOWAS entry (called on nick change and quit). */
+void whowas_add(const struct client *c);
+struct whowas {
+	char nick[NICK_MAX + 1];
+	char user[USER_MAX + 1];
+	char host[HOST_MAX + 1];
+	char realname[64];
+	time_t when;
+};
+/* Iterate newest first; returns NULL at the end. */
+const struct whowas *whowas_get(int i);
+
+#endif

@@ -1,0 +1,102 @@
+/* cmd_cap.c - CAP (IRCv3 capability negotiation, version 302). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cap.h"
+#include "commands.h"
+#include "numeric.h"
+#include "send.h"
+#include "server.h"
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} caps[] = {
+	{ "cap-notify", CAP_CAP_NOTIFY },
+	{ "multi-prefix", CAP_MULTI_PREFIX },
+	{ "userhost-in-names", CAP_USERHOST_IN_NAMES },
+};
+#define NCAPS (sizeof caps / sizeof caps[0])
+
+static uint32_t cap_bit(const char *name)
+{
+	for (size_t i = 0; i < NCAPS; i++)
+		if (strcmp(caps[i].name, name) == 0)
+			return caps[i].bit;
+	return 0;
+}
+
+/* Reply with a list, split over several lines ("*" marker) when long. */
+static void send_cap_list(struct client *c, const char *sub, uint32_t mask)
+{
+	const char *nick = c->nick[0] ? c->nick : "*";
+	char buf[400];
+	size_t len = 0;
+	for (size_t i = 0; i < NCAPS; i++) {
+		if (!(mask & caps[i].bit))
+			continue;
+		size_t add = strlen(caps[i].name) + 1;
+		if (len + add >= sizeof buf - 1) {
+			send_line(c, ":%s CAP %s %s * :%s", srv.cfg.name, nick, sub, buf);
+			len = 0;
+		}
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? " " : "", caps[i].name);
+	}
+	buf[len] = '\0';
+	send_line(c, ":%s CAP %s %s :%s", srv.cfg.name, nick, sub, buf);
+}
+
+static void cap_req(struct client *c, const char *list)
+{
+	uint32_t add = 0, del = 0;
+	char tmp[512];
+	snprintf(tmp, sizeof tmp, "%s", list);
+	/* all or nothing: one unknown name NAKs the whole request */
+	for (char *save, *tok = strtok_r(tmp, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		int minus = *tok == '-';
+		uint32_t bit = cap_bit(tok + minus);
+		if (!bit) {
+			send_line(c, ":%s CAP %s NAK :%s", srv.cfg.name, c->nick[0] ? c->nick : "*", list);
+			return;
+		}
+		if (minus)
+			del |= bit;
+		else
+			add |= bit;
+	}
+	c->caps = (c->caps | add) & ~del;
+	send_line(c, ":%s CAP %s ACK :%s", srv.cfg.name, c->nick[0] ? c->nick : "*", list);
+}
+
+HANDLER(cmd_cap)
+{
+	const char *sub = m->params[0];
+	uint32_t all = 0;
+	for (size_t i = 0; i < NCAPS; i++)
+		all |= caps[i].bit;
+
+	if (strcasecmp(sub, "LS") == 0) {
+		if (!client_registered(c))
+			c->reg |= REG_CAP;
+		if (m->nparams > 1 && atoi(m->params[1]) >= 302) {
+			c->cap_version = 1;
+			c->caps |= CAP_CAP_NOTIFY;  /* implied by 302 */
+		}
+		send_cap_list(c, "LS", all);
+	} else if (strcasecmp(sub, "LIST") == 0) {
+		send_cap_list(c, "LIST", c->caps);
+	} else if (strcasecmp(sub, "REQ") == 0) {
+		if (!client_registered(c))
+			c->reg |= REG_CAP;
+		cap_req(c, m->nparams > 1 ? m->params[1] : "");
+	} else if (strcasecmp(sub, "END") == 0) {
+		if (!client_registered(c)) {
+			c->reg &= (uint8_t)~REG_CAP;
+			client_try_register(c);
+		}
+	} else {
+		send_numeric(c, ERR_INVALIDCAPCMD, "%s :Invalid CAP command", sub);
+	}
+}

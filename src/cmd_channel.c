@@ -1,0 +1,353 @@
+/* cmd_channel.c - JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cap.h"
+#include "channel.h"
+#include "commands.h"
+#include "numeric.h"
+#include "send.h"
+#include "server.h"
+
+/* Split a comma list in place; returns the next item or NULL. */
+static char *next_item(char **cursor)
+{
+	char *s = *cursor;
+	if (!s)
+		return NULL;
+	char *comma = strchr(s, ',');
+	if (comma) {
+		*comma = '\0';
+		*cursor = comma + 1;
+	} else {
+		*cursor = NULL;
+	}
+	return s;
+}
+
+static void send_topic(struct client *c, struct channel *ch)
+{
+	if (!ch->topic) {
+		send_numeric(c, RPL_NOTOPIC, "%s :No topic is set", ch->name);
+		return;
+	}
+	send_numeric(c, RPL_TOPIC, "%s :%s", ch->name, ch->topic);
+	send_numeric(c, RPL_TOPICWHOTIME, "%s %s %lld", ch->name, ch->topic_by, (long long)ch->topic_time);
+}
+
+void send_names(struct client *c, struct channel *ch)
+{
+	int member = channel_member(ch, c) != NULL;
+	char sym = ch->modes & CMODE_SECRET ? '@' : ch->modes & CMODE_PRIVATE ? '*' : '=';
+	char line[512];
+	int head = snprintf(line, sizeof line, ":%s 353 %s %c %s :", srv.cfg.name, c->nick, sym, ch->name);
+	size_t len = (size_t)head;
+
+	for (struct member *m = ch->members; m; m = m->cnext) {
+		if (!member && m->cl->umodes & UMODE_INVISIBLE)
+			continue;
+		char item[160];
+		int n;
+		if (c->caps & CAP_USERHOST_IN_NAMES)
+			n = snprintf(item, sizeof item, "%s%s!%s@%s", member_prefix(m, c->caps & CAP_MULTI_PREFIX),
+			             m->cl->nick, m->cl->user, m->cl->host);
+		else
+			n = snprintf(item, sizeof item, "%s%s", member_prefix(m, c->caps & CAP_MULTI_PREFIX), m->cl->nick);
+		if (len + (size_t)n + 1 > 510) {
+			line[len] = '\0';
+			send_line(c, "%s", line);
+			len = (size_t)head;
+		}
+		len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", len > (size_t)head ? " " : "", item);
+	}
+	if (len > (size_t)head) {
+		line[len] = '\0';
+		send_line(c, "%s", line);
+	}
+	send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", ch->name);
+}
+
+static void part_all(struct client *c)
+{
+	char mask[160];
+	client_mask(c, mask, sizeof mask);
+	while (c->chans) {
+		struct channel *ch = c->chans->chan;
+		struct sbuf *b = line_new(":%s PART %s", mask, ch->name);
+		send_to_channel(ch, NULL, b);
+		if (b)
+			sbuf_unref(b);
+		channel_remove(ch, c);
+	}
+}
+
+static void remove_invite(struct channel *ch, struct client *c)
+{
+	for (struct invite **pp = &ch->invites; *pp; pp = &(*pp)->next)
+		if ((*pp)->cl == c) {
+			struct invite *i = *pp;
+			*pp = i->next;
+			free(i);
+			return;
+		}
+}
+
+static void join_one(struct client *c, const char *name, const char *key)
+{
+	char mask[160];
+
+	if (!channel_name_valid(name)) {
+		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
+		return;
+	}
+	struct channel *ch = channel_find(name);
+	if (ch && channel_member(ch, c))
+		return;
+	if (c->nchans >= srv.cfg.max_channels) {
+		send_numeric(c, ERR_TOOMANYCHANNELS, "%s :You have joined too many channels", name);
+		return;
+	}
+	uint8_t modes = 0;
+	if (!ch) {
+		ch = channel_create(name);
+		if (!ch)
+			return;
+		modes = MEMBER_OP;
+	} else {
+		int invited = channel_is_invited(ch, c);
+		if (ch->modes & CMODE_KEY && (!key || strcmp(key, ch->chkey) != 0)) {
+			send_numeric(c, ERR_BADCHANNELKEY, "%s :Cannot join channel (+k)", ch->name);
+			return;
+		}
+		if (ch->modes & CMODE_INVITE && !invited) {
+			send_numeric(c, ERR_INVITEONLYCHAN, "%s :Cannot join channel (+i)", ch->name);
+			return;
+		}
+		if (!invited && channel_is_banned(ch, c)) {
+			send_numeric(c, ERR_BANNEDFROMCHAN, "%s :Cannot join channel (+b)", ch->name);
+			return;
+		}
+		if ((ch->modes & CMODE_LIMIT && ch->nmembers >= ch->limit) ||
+		    (srv.cfg.max_members && ch->nmembers >= (unsigned)srv.cfg.max_members)) {
+			send_numeric(c, ERR_CHANNELISFULL, "%s :Cannot join channel (+l)", ch->name);
+			return;
+		}
+		if (invited)
+			remove_invite(ch, c);
+	}
+	if (!channel_add(ch, c, modes))
+		return;
+	struct sbuf *b = line_new(":%s JOIN %s", client_mask(c, mask, sizeof mask), ch->name);
+	send_to_channel(ch, NULL, b);
+	if (b)
+		sbuf_unref(b);
+	if (ch->topic)
+		send_topic(c, ch);
+	send_names(c, ch);
+}
+
+HANDLER(cmd_join)
+{
+	if (strcmp(m->params[0], "0") == 0) {
+		part_all(c);
+		return;
+	}
+	char *names = m->params[0], *keys = m->nparams > 1 ? m->params[1] : NULL, *name;
+	if (!names[0]) {
+		send_needmore(c, "JOIN");
+		return;
+	}
+	while ((name = next_item(&names)))
+		join_one(c, name, next_item(&keys));
+}
+
+HANDLER(cmd_part)
+{
+	char mask[160], *names = m->params[0], *name;
+	const char *reason = m->nparams > 1 ? m->params[1] : NULL;
+
+	client_mask(c, mask, sizeof mask);
+	while ((name = next_item(&names))) {
+		struct channel *ch = channel_find(name);
+		if (!ch) {
+			send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
+			continue;
+		}
+		if (!channel_member(ch, c)) {
+			send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
+			continue;
+		}
+		struct sbuf *b = reason && reason[0] ? line_new(":%s PART %s :%s", mask, ch->name, reason)
+		                                     : line_new(":%s PART %s", mask, ch->name);
+		send_to_channel(ch, NULL, b);
+		if (b)
+			sbuf_unref(b);
+		channel_remove(ch, c);
+	}
+}
+
+HANDLER(cmd_topic)
+{
+	char mask[160];
+	struct channel *ch = channel_find(m->params[0]);
+	if (!ch) {
+		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[0]);
+		return;
+	}
+	struct member *me = channel_member(ch, c);
+	if (m->nparams < 2) {
+		if (!me && ch->modes & CMODE_SECRET) {
+			send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
+			return;
+		}
+		send_topic(c, ch);
+		return;
+	}
+	if (!me) {
+		send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
+		return;
+	}
+	if (ch->modes & CMODE_TOPIC && !(me->modes & MEMBER_OP)) {
+		send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator", ch->name);
+		return;
+	}
+	char topic[400];
+	snprintf(topic, sizeof topic, "%.*s", srv.cfg.topiclen, m->params[1]);
+	free(ch->topic);
+	free(ch->topic_by);
+	ch->topic = topic[0] ? strdup(topic) : NULL;
+	ch->topic_by = strdup(client_mask(c, mask, sizeof mask));
+	ch->topic_time = time(NULL);
+	struct sbuf *b = line_new(":%s TOPIC %s :%s", mask, ch->name, topic);
+	send_to_channel(ch, NULL, b);
+	if (b)
+		sbuf_unref(b);
+}
+
+HANDLER(cmd_names)
+{
+	if (m->nparams < 1 || !m->params[0][0]) {
+		struct channel *ch, *tmp;
+		HASH_ITER(hh, srv.channels, ch, tmp)
+			if (channel_visible_to(ch, c)) {
+				/* send_names ends each channel with its 366 */
+				send_names(c, ch);
+			}
+		send_numeric(c, RPL_ENDOFNAMES, "* :End of /NAMES list");
+		return;
+	}
+	char *names = m->params[0], *name;
+	while ((name = next_item(&names))) {
+		struct channel *ch = channel_find(name);
+		if (ch && channel_visible_to(ch, c))
+			send_names(c, ch);
+		else
+			send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", name);
+	}
+}
+
+static void list_one(struct client *c, struct channel *ch)
+{
+	if (!channel_visible_to(ch, c))
+		return;
+	send_numeric(c, RPL_LIST, "%s %u :%s", ch->name, ch->nmembers, ch->topic ? ch->topic : "");
+}
+
+HANDLER(cmd_list)
+{
+	send_numeric(c, RPL_LISTSTART, "Channel :Users  Name");
+	if (m->nparams > 0 && m->params[0][0]) {
+		char *names = m->params[0], *name;
+		while ((name = next_item(&names))) {
+			struct channel *ch = channel_find(name);
+			if (ch)
+				list_one(c, ch);
+		}
+	} else {
+		struct channel *ch, *tmp;
+		HASH_ITER(hh, srv.channels, ch, tmp)
+			list_one(c, ch);
+	}
+	send_numeric(c, RPL_LISTEND, ":End of /LIST");
+}
+
+HANDLER(cmd_kick)
+{
+	char mask[160], *nicks = m->params[1], *nick;
+	struct channel *ch = channel_find(m->params[0]);
+	if (!ch) {
+		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[0]);
+		return;
+	}
+	struct member *me = channel_member(ch, c);
+	if (!me) {
+		send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
+		return;
+	}
+	if (!(me->modes & MEMBER_OP)) {
+		send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator", ch->name);
+		return;
+	}
+	char reason[400];
+	snprintf(reason, sizeof reason, "%.*s", srv.cfg.kicklen,
+	         m->nparams > 2 && m->params[2][0] ? m->params[2] : c->nick);
+	client_mask(c, mask, sizeof mask);
+	while ((nick = next_item(&nicks))) {
+		struct client *t = client_find(nick);
+		if (!t) {
+			send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", nick);
+			continue;
+		}
+		if (!channel_member(ch, t)) {
+			send_numeric(c, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel", t->nick, ch->name);
+			continue;
+		}
+		struct sbuf *b = line_new(":%s KICK %s %s :%s", mask, ch->name, t->nick, reason);
+		send_to_channel(ch, NULL, b);
+		if (b)
+			sbuf_unref(b);
+		if (channel_remove(ch, t))
+			return;  /* the channel is gone */
+	}
+}
+
+HANDLER(cmd_invite)
+{
+	char mask[160];
+	struct client *t = client_find(m->params[0]);
+	if (!t || !client_registered(t)) {
+		send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", m->params[0]);
+		return;
+	}
+	struct channel *ch = channel_find(m->params[1]);
+	if (!ch) {
+		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[1]);
+		return;
+	}
+	struct member *me = channel_member(ch, c);
+	if (!me) {
+		send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
+		return;
+	}
+	if (channel_member(ch, t)) {
+		send_numeric(c, ERR_USERONCHANNEL, "%s %s :is already on channel", t->nick, ch->name);
+		return;
+	}
+	if (ch->modes & CMODE_INVITE && !(me->modes & MEMBER_OP)) {
+		send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator", ch->name);
+		return;
+	}
+	if (!channel_is_invited(ch, t)) {
+		struct invite *i = calloc(1, sizeof *i);
+		if (i) {
+			i->cl = t;
+			i->next = ch->invites;
+			ch->invites = i;
+		}
+	}
+	send_numeric(c, RPL_INVITING, "%s %s", t->nick, ch->name);
+	if (t->away)
+		send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
+	send_line(t, ":%s INVITE %s :%s", client_mask(c, mask, sizeof mask), t->nick, ch->name);
+}

@@ -1,0 +1,110 @@
+/* cmd_login.c - PASS, NICK, USER, QUIT, PING, PONG: connection and
+ * registration commands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "commands.h"
+#include "numeric.h"
+#include "send.h"
+#include "server.h"
+
+HANDLER(cmd_pass)
+{
+	if (client_registered(c)) {
+		send_numeric(c, ERR_ALREADYREGISTERED, ":You may not reregister");
+		return;
+	}
+	if (srv.cfg.password[0] && strcmp(m->params[0], srv.cfg.password) == 0)
+		c->reg |= REG_PASS;
+	else
+		c->reg &= (uint8_t)~REG_PASS;
+}
+
+HANDLER(cmd_nick)
+{
+	char mask[160];
+
+	if (m->nparams < 1 || !m->params[0][0]) {
+		send_numeric(c, ERR_NONICKNAMEGIVEN, ":No nickname given");
+		return;
+	}
+	const char *nick = m->params[0];
+	if (!nick_valid(nick)) {
+		send_numeric(c, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname", nick);
+		return;
+	}
+	struct client *other = client_find(nick);
+	if (other && other != c) {
+		send_numeric(c, ERR_NICKNAMEINUSE, "%s :Nickname is already in use", nick);
+		return;
+	}
+	if (strcmp(nick, c->nick) == 0)
+		return;
+	if (!client_registered(c)) {
+		client_set_nick(c, nick);
+		c->reg |= REG_NICK;
+		client_try_register(c);
+		return;
+	}
+	/* the old mask is the source; the user and every peer see it once */
+	struct sbuf *b = line_new(":%s NICK :%s", client_mask(c, mask, sizeof mask), nick);
+	whowas_add(c);
+	client_set_nick(c, nick);
+	send_to_peers(c, b, 1);
+	if (b)
+		sbuf_unref(b);
+}
+
+/* Keep the username to characters that are safe in a hostmask. */
+static void set_username(struct client *c, const char *u)
+{
+	size_t n = 0;
+	for (; *u && n < USER_MAX; u++)
+		if (*u > ' ' && *u != '@' && *u != '!' && *u != ':' && *u != ',' && *u != '*' && *u != '?')
+			c->user[n++] = *u;
+	if (n == 0)
+		c->user[n++] = 'u';
+	c->user[n] = '\0';
+}
+
+HANDLER(cmd_user)
+{
+	if (client_registered(c) || c->reg & REG_USER) {
+		send_numeric(c, ERR_ALREADYREGISTERED, ":You may not reregister");
+		return;
+	}
+	set_username(c, m->params[0]);
+	free(c->realname);
+	c->realname = strdup(m->params[3]);
+	c->reg |= REG_USER;
+	client_try_register(c);
+}
+
+HANDLER(cmd_quit)
+{
+	char reason[300];
+	if (m->nparams > 0 && m->params[0][0])
+		snprintf(reason, sizeof reason, "Quit: %s", m->params[0]);
+	else
+		snprintf(reason, sizeof reason, "Client Quit");
+	client_exit(c, reason);
+}
+
+HANDLER(cmd_ping)
+{
+	if (m->nparams < 1 || !m->params[0][0]) {
+		send_numeric(c, ERR_NOORIGIN, ":No origin specified");
+		return;
+	}
+	/* HexChat's lag meter reads the token from the second parameter */
+	send_line(c, ":%s PONG %s :%s", srv.cfg.name, srv.cfg.name, m->params[0]);
+}
+
+HANDLER(cmd_pong)
+{
+	/* any input already counted as activity in conn.c */
+	(void)c;
+	(void)m;
+}

@@ -1,0 +1,368 @@
+/* cmd_query.c - read-only queries: WHOIS, WHOWAS, WHO (and WHOX),
+ * USERHOST, ISON, LUSERS, MOTD, VERSION, TIME, ADMIN, INFO; and AWAY. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cap.h"
+#include "channel.h"
+#include "commands.h"
+#include "numeric.h"
+#include "send.h"
+#include "server.h"
+
+/* ---- registration burst parts */
+
+void send_isupport(struct client *c)
+{
+	const struct config *k = &srv.cfg;
+	char tok[16][128];
+	int n = 0;
+	snprintf(tok[n++], 128, "AWAYLEN=%d", k->awaylen);
+	snprintf(tok[n++], 128, "CASEMAPPING=%s", casemap_name(k->casemapping));
+	snprintf(tok[n++], 128, "CHANLIMIT=#:%d", k->max_channels);
+	snprintf(tok[n++], 128, "CHANMODES=b,k,l,imnpst");
+	snprintf(tok[n++], 128, "CHANNELLEN=%d", k->channellen);
+	snprintf(tok[n++], 128, "CHANTYPES=#");
+	snprintf(tok[n++], 128, "KICKLEN=%d", k->kicklen);
+	snprintf(tok[n++], 128, "MAXLIST=b:%d", k->max_bans);
+	snprintf(tok[n++], 128, "MODES=6");
+	snprintf(tok[n++], 128, "NETWORK=%s", k->network);
+	snprintf(tok[n++], 128, "NICKLEN=%d", k->nicklen);
+	snprintf(tok[n++], 128, "PREFIX=(ov)@+");
+	snprintf(tok[n++], 128, "TARGMAX=PRIVMSG:%d,NOTICE:%d,JOIN:,PART:,KICK:,NAMES:,LIST:,WHOIS:",
+	         k->max_targets, k->max_targets);
+	snprintf(tok[n++], 128, "TOPICLEN=%d", k->topiclen);
+	snprintf(tok[n++], 128, "USERLEN=%d", USER_MAX);
+	snprintf(tok[n++], 128, "WHOX");
+	/* at most 13 tokens a line, as Modern IRC suggests */
+	for (int i = 0; i < n; i += 8) {
+		char line[400] = "";
+		size_t len = 0;
+		for (int j = i; j < n && j < i + 8; j++)
+			len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", len ? " " : "", tok[j]);
+		send_numeric(c, RPL_ISUPPORT, "%s :are supported by this server", line);
+	}
+}
+
+void send_lusers(struct client *c)
+{
+	unsigned unknown = srv.connections - srv.users;
+	send_numeric(c, RPL_LUSERCLIENT, ":There are %u users and %u invisible on 1 servers",
+	             srv.users - srv.invisible, srv.invisible);
+	if (srv.opers)
+		send_numeric(c, RPL_LUSEROP, "%u :operator(s) online", srv.opers);
+	if (unknown)
+		send_numeric(c, RPL_LUSERUNKNOWN, "%u :unknown connection(s)", unknown);
+	send_numeric(c, RPL_LUSERCHANNELS, "%u :channels formed", srv.nchannels);
+	send_numeric(c, RPL_LUSERME, ":I have %u clients and 0 servers", srv.users);
+	send_numeric(c, RPL_LOCALUSERS, "%u %u :Current local users %u, max %u", srv.users,
+	             srv.max_users, srv.users, srv.max_users);
+	send_numeric(c, RPL_GLOBALUSERS, "%u %u :Current global users %u, max %u", srv.users,
+	             srv.max_users, srv.users, srv.max_users);
+}
+
+void send_motd(struct client *c)
+{
+	const char *p = srv.cfg.motd;
+	if (!p || !*p) {
+		send_numeric(c, ERR_NOMOTD, ":MOTD File is missing");
+		return;
+	}
+	send_numeric(c, RPL_MOTDSTART, ":- %s Message of the day - ", srv.cfg.name);
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		send_numeric(c, RPL_MOTD, ":- %.*s", (int)(len > 400 ? 400 : len), p);
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	send_numeric(c, RPL_ENDOFMOTD, ":End of /MOTD command.");
+}
+
+HANDLER(cmd_lusers) { (void)m; send_lusers(c); }
+HANDLER(cmd_motd) { (void)m; send_motd(c); }
+
+HANDLER(cmd_version)
+{
+	(void)m;
+	send_numeric(c, RPL_VERSION, "ircmini-%s. %s :%s", PACKAGE_VERSION, srv.cfg.name, srv.cfg.description);
+	send_isupport(c);
+}
+
+HANDLER(cmd_time)
+{
+	(void)m;
+	char buf[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(buf, sizeof buf, "%A %B %d %Y -- %H:%M:%S %z", localtime_r(&now, &tm));
+	send_numeric(c, RPL_TIME, "%s :%s", srv.cfg.name, buf);
+}
+
+HANDLER(cmd_admin)
+{
+	(void)m;
+	send_numeric(c, RPL_ADMINME, "%s :Administrative info", srv.cfg.name);
+	send_numeric(c, RPL_ADMINLOC1, ":%s", srv.cfg.description);
+	send_numeric(c, RPL_ADMINLOC2, ":%s", srv.cfg.network);
+	send_numeric(c, RPL_ADMINEMAIL, ":%s", srv.cfg.admin);
+}
+
+HANDLER(cmd_info)
+{
+	(void)m;
+	send_numeric(c, RPL_INFO, ":ircmini %s - a small, fast IRC server", PACKAGE_VERSION);
+	send_numeric(c, RPL_INFO, ":Running since %s", srv.created);
+	send_numeric(c, RPL_ENDOFINFO, ":End of /INFO list");
+}
+
+HANDLER(cmd_away)
+{
+	free(c->away);
+	c->away = NULL;
+	if (m->nparams < 1 || !m->params[0][0]) {
+		send_numeric(c, RPL_UNAWAY, ":You are no longer marked as being away");
+		return;
+	}
+	char text[400];
+	snprintf(text, sizeof text, "%.*s", srv.cfg.awaylen, m->params[0]);
+	c->away = strdup(text);
+	send_numeric(c, RPL_NOWAWAY, ":You have been marked as being away");
+}
+
+/* ---- WHOIS / WHOWAS */
+
+static void whois_channels(struct client *c, struct client *t)
+{
+	char line[400];
+	size_t len = 0;
+	for (struct member *mb = t->chans; mb; mb = mb->unext) {
+		if (!channel_visible_to(mb->chan, c))
+			continue;
+		const char *pfx = member_prefix(mb, c->caps & CAP_MULTI_PREFIX);
+		if (len + strlen(pfx) + strlen(mb->chan->name) + 2 > 300) {
+			send_numeric(c, RPL_WHOISCHANNELS, "%s :%s", t->nick, line);
+			len = 0;
+		}
+		len += (size_t)snprintf(line + len, sizeof line - len, "%s%s%s", len ? " " : "", pfx, mb->chan->name);
+	}
+	if (len)
+		send_numeric(c, RPL_WHOISCHANNELS, "%s :%s", t->nick, line);
+}
+
+HANDLER(cmd_whois)
+{
+	/* "WHOIS server nick" asks a remote server; we are the only one */
+	char *list = m->params[m->nparams > 1 ? 1 : 0];
+	char orig[400];
+	snprintf(orig, sizeof orig, "%s", list);
+	int n = 0;
+	for (char *save, *nick = strtok_r(list, ",", &save); nick; nick = strtok_r(NULL, ",", &save)) {
+		if (++n > srv.cfg.max_targets)
+			break;
+		struct client *t = client_find(nick);
+		if (!t || !client_registered(t)) {
+			send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", nick);
+			continue;
+		}
+		send_numeric(c, RPL_WHOISUSER, "%s %s %s * :%s", t->nick, t->user, t->host, t->realname);
+		whois_channels(c, t);
+		send_numeric(c, RPL_WHOISSERVER, "%s %s :%s", t->nick, srv.cfg.name, srv.cfg.description);
+		if (t->away)
+			send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
+		if (t->umodes & UMODE_OPER)
+			send_numeric(c, RPL_WHOISOPERATOR, "%s :is an IRC operator", t->nick);
+		if (t->tls)
+			send_numeric(c, 671, "%s :is using a secure connection", t->nick);
+		send_numeric(c, RPL_WHOISIDLE, "%s %lld %lld :seconds idle, signon time", t->nick,
+		             (long long)(time(NULL) - t->last_msg), (long long)t->signon);
+	}
+	send_numeric(c, RPL_ENDOFWHOIS, "%s :End of /WHOIS list", orig);
+}
+
+HANDLER(cmd_whowas)
+{
+	const char *nick = m->params[0];
+	int max = m->nparams > 1 ? atoi(m->params[1]) : 0, found = 0;
+	const struct whowas *w;
+	for (int i = 0; (w = whowas_get(i)); i++) {
+		if (casemap_cmp(srv.cfg.casemapping, w->nick, nick) != 0)
+			continue;
+		send_numeric(c, RPL_WHOWASUSER, "%s %s %s * :%s", w->nick, w->user, w->host, w->realname);
+		char when[64];
+		struct tm tm;
+		strftime(when, sizeof when, "%a %b %d %H:%M:%S %Y", gmtime_r(&w->when, &tm));
+		send_numeric(c, RPL_WHOISSERVER, "%s %s :%s", w->nick, srv.cfg.name, when);
+		if (++found == max && max > 0)
+			break;
+	}
+	if (!found)
+		send_numeric(c, ERR_WASNOSUCHNICK, "%s :There was no such nickname", nick);
+	send_numeric(c, RPL_ENDOFWHOWAS, "%s :End of WHOWAS", nick);
+}
+
+/* ---- WHO and WHOX */
+
+struct who_req {
+	const char *fields;   /* WHOX field letters, NULL for plain WHO */
+	const char *token;
+	int opers_only;
+};
+
+static int shares_channel(const struct client *a, const struct client *b)
+{
+	for (const struct member *m = a->chans; m; m = m->unext)
+		if (channel_member(m->chan, b))
+			return 1;
+	return 0;
+}
+
+static void who_reply(struct client *c, const struct who_req *rq, struct client *t,
+                      const struct channel *ch, const struct member *mb)
+{
+	char flags[8], *f = flags;
+	*f++ = t->away ? 'G' : 'H';
+	if (t->umodes & UMODE_OPER)
+		*f++ = '*';
+	if (mb) {
+		const char *pfx = member_prefix(mb, c->caps & CAP_MULTI_PREFIX);
+		while (*pfx)
+			*f++ = *pfx++;
+	}
+	*f = '\0';
+	const char *chname = ch ? ch->name : "*";
+	if (!rq->fields) {
+		send_numeric(c, RPL_WHOREPLY, "%s %s %s %s %s %s :0 %s", chname, t->user, t->host,
+		             srv.cfg.name, t->nick, flags, t->realname);
+		return;
+	}
+	/* WHOX: fields always come in this fixed order, whatever the request order */
+	char out[480];
+	size_t len = 0;
+	for (const char *o = "tcuihsnfdlaor"; *o; o++) {
+		if (!strchr(rq->fields, *o))
+			continue;
+		char v[400];
+		switch (*o) {
+		case 't': snprintf(v, sizeof v, "%s", rq->token ? rq->token : "0"); break;
+		case 'c': snprintf(v, sizeof v, "%s", chname); break;
+		case 'u': snprintf(v, sizeof v, "%s", t->user); break;
+		case 'i': snprintf(v, sizeof v, "%s", t->host); break;
+		case 'h': snprintf(v, sizeof v, "%s", t->host); break;
+		case 's': snprintf(v, sizeof v, "%s", srv.cfg.name); break;
+		case 'n': snprintf(v, sizeof v, "%s", t->nick); break;
+		case 'f': snprintf(v, sizeof v, "%s", flags); break;
+		case 'd': snprintf(v, sizeof v, "0"); break;
+		case 'l': snprintf(v, sizeof v, "%lld", (long long)(time(NULL) - t->last_msg)); break;
+		case 'a': snprintf(v, sizeof v, "0"); break;
+		case 'o': snprintf(v, sizeof v, "n/a"); break;
+		case 'r': snprintf(v, sizeof v, ":%s", t->realname); break;
+		}
+		len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", len ? " " : "", v);
+		if (len >= sizeof out)
+			len = sizeof out - 1;
+	}
+	out[len] = '\0';
+	send_numeric(c, RPL_WHOSPCRPL, "%s", out);
+}
+
+static int who_match(const char *mask, const struct client *t)
+{
+	enum casemapping cm = srv.cfg.casemapping;
+	return casemap_match(cm, mask, t->nick) || casemap_match(cm, mask, t->user) ||
+	       casemap_match(cm, mask, t->host) || casemap_match(cm, mask, srv.cfg.name) ||
+	       (t->realname && casemap_match(cm, mask, t->realname));
+}
+
+HANDLER(cmd_who)
+{
+	const char *mask = m->nparams > 0 && m->params[0][0] ? m->params[0] : "*";
+	struct who_req rq = { 0 };
+	char fields[64];
+	if (m->nparams > 1) {
+		/* "o" or WHOX "%fields[,token]" (possibly after filter letters) */
+		const char *pct = strchr(m->params[1], '%');
+		if (strchr(m->params[1], 'o') && (!pct || strchr(m->params[1], 'o') < pct))
+			rq.opers_only = 1;
+		if (pct) {
+			snprintf(fields, sizeof fields, "%s", pct + 1);
+			char *comma = strchr(fields, ',');
+			if (comma) {
+				*comma = '\0';
+				rq.token = m->params[1] + (pct - m->params[1]) + 1 + (comma - fields) + 1;
+			}
+			rq.fields = fields;
+		}
+	}
+	if (mask[0] == '#') {
+		struct channel *ch = channel_find(mask);
+		if (ch) {
+			int member = channel_member(ch, c) != NULL;
+			if (member || !(ch->modes & CMODE_SECRET))
+				for (struct member *mb = ch->members; mb; mb = mb->cnext) {
+					if (!member && mb->cl->umodes & UMODE_INVISIBLE)
+						continue;
+					if (rq.opers_only && !(mb->cl->umodes & UMODE_OPER))
+						continue;
+					who_reply(c, &rq, mb->cl, ch, mb);
+				}
+		}
+	} else {
+		struct client *exact = strpbrk(mask, "*?") ? NULL : client_find(mask);
+		if (exact) {
+			if (client_registered(exact) && (!rq.opers_only || exact->umodes & UMODE_OPER))
+				who_reply(c, &rq, exact, NULL, NULL);
+		} else {
+			int all = strcmp(mask, "0") == 0 || strcmp(mask, "*") == 0;
+			struct client *t, *tmp;
+			HASH_ITER(hh, srv.nicks, t, tmp) {
+				if (!client_registered(t) || (rq.opers_only && !(t->umodes & UMODE_OPER)))
+					continue;
+				if (t != c && t->umodes & UMODE_INVISIBLE && !shares_channel(c, t))
+					continue;
+				if (all || who_match(mask, t))
+					who_reply(c, &rq, t, NULL, NULL);
+			}
+		}
+	}
+	send_numeric(c, RPL_ENDOFWHO, "%s :End of /WHO list", mask);
+}
+
+/* ---- USERHOST, ISON */
+
+HANDLER(cmd_userhost)
+{
+	char out[400];
+	size_t len = 0;
+	for (int i = 0; i < m->nparams && i < 5; i++) {
+		struct client *t = client_find(m->params[i]);
+		if (!t || !client_registered(t))
+			continue;
+		len += (size_t)snprintf(out + len, sizeof out - len, "%s%s%s=%c%s@%s", len ? " " : "",
+		                        t->nick, t->umodes & UMODE_OPER ? "*" : "", t->away ? '-' : '+',
+		                        t->user, t->host);
+		if (len >= sizeof out)
+			break;
+	}
+	out[len < sizeof out ? len : sizeof out - 1] = '\0';
+	send_numeric(c, RPL_USERHOST, ":%s", out);
+}
+
+HANDLER(cmd_ison)
+{
+	char out[400];
+	size_t len = 0;
+	out[0] = '\0';
+	/* nicks may come as separate parameters or as one trailing list */
+	for (int i = 0; i < m->nparams; i++) {
+		for (char *save, *n = strtok_r(m->params[i], " ", &save); n; n = strtok_r(NULL, " ", &save)) {
+			struct client *t = client_find(n);
+			if (!t || !client_registered(t) || len + strlen(t->nick) + 2 >= sizeof out)
+				continue;
+			len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", len ? " " : "", t->nick);
+		}
+	}
+	send_numeric(c, RPL_ISON, ":%s", out);
+}

@@ -1,0 +1,415 @@
+/* config.c - inih callback into a validated struct config. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+struct parse_state {
+	struct config *cfg;
+	char err[256];      /* first error, without the file:line part */
+	int have_listen;    /* first [listen] entry replaces the default */
+};
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	snprintf(cfg->name, sizeof cfg->name, "irc.localhost");
+	snprintf(cfg->network, sizeof cfg->network, "ircmini");
+	snprintf(cfg->description, sizeof cfg->description, "ircmini IRC server");
+	snprintf(cfg->admin, sizeof cfg->admin, "the server administrator");
+	cfg->casemapping = CASEMAP_RFC1459;
+	cfg->log_level = LOG_INFO;
+
+	cfg->max_clients = 10000;
+	cfg->max_per_ip = 0;
+	cfg->nicklen = 30;
+	cfg->channellen = 50;
+	cfg->topiclen = 390;
+	cfg->awaylen = 200;
+	cfg->kicklen = 255;
+	cfg->max_channels = 50;
+	cfg->max_members = 0;
+	cfg->max_targets = 4;
+	cfg->max_bans = 60;
+	cfg->ping_interval = 120;
+	cfg->ping_timeout = 120;
+	cfg->registration_timeout = 30;
+	cfg->sendq = 1024 * 1024;
+	cfg->recvq = 8192;
+	cfg->flood_burst = 20;
+	cfg->flood_rate = 2;
+	cfg->whowas = 100;
+
+	/* default listener, replaced by the first [listen] entry */
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+	                          .ai_socktype = SOCK_STREAM }, *ai;
+	if (getaddrinfo("127.0.0.1", "6667", &hints, &ai) == 0) {
+		memcpy(&cfg->listen[0].sa, ai->ai_addr, ai->ai_addrlen);
+		cfg->listen[0].salen = ai->ai_addrlen;
+		snprintf(cfg->listen[0].text, sizeof cfg->listen[0].text, "127.0.0.1:6667");
+		cfg->nlisten = 1;
+		freeaddrinfo(ai);
+	}
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->motd);
+	cfg->motd = NULL;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int fail(struct parse_state *st, const char *section, const char *name,
+                const char *fmt, ...)
+{
+	if (!st->err[0]) {
+		char what[160];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(what, sizeof what, fmt, ap);
+		va_end(ap);
+		snprintf(st->err, sizeof st->err, "[%s] %s: %s", section, name, what);
+	}
+	return 0;
+}
+
+static int set_str(struct parse_state *st, const char *section, const char *name,
+                   char *dst, size_t cap, const char *value)
+{
+	if (strlen(value) >= cap)
+		return fail(st, section, name, "value too long: \"%s\"", value);
+	memcpy(dst, value, strlen(value) + 1);
+	return 1;
+}
+
+static int set_int(struct parse_state *st, const char *section, const char *name,
+                   int *dst, const char *value, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(value, &end, 10);
+	if (errno || end == value || *end != '\0')
+		return fail(st, section, name, "not a number: \"%s\"", value);
+	if (v < min || v > max) {
+		char what[96];
+		snprintf(what, sizeof what, "%s out of range %ld..%ld", value, min, max);
+		return fail(st, section, name, "%s", what);
+	}
+	*dst = (int)v;
+	return 1;
+}
+
+/* A server/network name is one IRC word without wildcards. */
+static int valid_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s == ':' || *s == ',' || *s == '*' || *s == '?' || *s == '!' || *s == '@')
+			return 0;
+	return 1;
+}
+
+/* "host:port", "[v6]:port" or "*:port" (all IPv4 addresses). */
+static int parse_listen(struct listen_addr *la, const char *value)
+{
+	char host[64];
+	const char *port;
+
+	if (value[0] == '[') {
+		const char *close = strchr(value, ']');
+		if (!close || close[1] != ':' || (size_t)(close - value - 1) >= sizeof host)
+			return -1;
+		memcpy(host, value + 1, (size_t)(close - value - 1));
+		host[close - value - 1] = '\0';
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(value, ':');
+		if (!colon || strchr(value, ':') != colon || (size_t)(colon - value) >= sizeof host)
+			return -1;
+		memcpy(host, value, (size_t)(colon - value));
+		host[colon - value] = '\0';
+		port = colon + 1;
+	}
+	if (strcmp(host, "*") == 0)
+		strcpy(host, "0.0.0.0");
+	char *end;
+	long p = strtol(port, &end, 10);
+	if (!*port || *end || p < 1 || p > 65535)
+		return -1;
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+	                          .ai_socktype = SOCK_STREAM }, *ai;
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		return -1;
+	memcpy(&la->sa, ai->ai_addr, ai->ai_addrlen);
+	la->salen = ai->ai_addrlen;
+	snprintf(la->text, sizeof la->text, "%s", value);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int on_server(struct parse_state *st, const char *s, const char *n, const char *v)
+{
+	struct config *cfg = st->cfg;
+
+	if (strcmp(n, "name") == 0) {
+		if (!valid_name(v) || !strchr(v, '.'))
+			return fail(st, s, n, "not a valid server name (one word with a dot): \"%s\"", v);
+		return set_str(st, s, n, cfg->name, sizeof cfg->name, v);
+	}
+	if (strcmp(n, "network") == 0) {
+		if (!valid_name(v))
+			return fail(st, s, n, "not a valid network name (one word): \"%s\"", v);
+		return set_str(st, s, n, cfg->network, sizeof cfg->network, v);
+	}
+	if (strcmp(n, "description") == 0)
+		return set_str(st, s, n, cfg->description, sizeof cfg->description, v);
+	if (strcmp(n, "admin") == 0)
+		return set_str(st, s, n, cfg->admin, sizeof cfg->admin, v);
+	if (strcmp(n, "password") == 0)
+		return set_str(st, s, n, cfg->password, sizeof cfg->password, v);
+	if (strcmp(n, "motd_file") == 0)
+		return set_str(st, s, n, cfg->motd_file, sizeof cfg->motd_file, v);
+	if (strcmp(n, "motd") == 0) {
+		/* repeated or continued lines append, one MOTD line each */
+		size_t old = cfg->motd ? strlen(cfg->motd) : 0, add = strlen(v);
+		char *m = realloc(cfg->motd, old + add + 2);
+		if (!m)
+			return fail(st, s, n, "out of memory%s", "");
+		memcpy(m + old, v, add);
+		m[old + add] = '\n';
+		m[old + add + 1] = '\0';
+		cfg->motd = m;
+		return 1;
+	}
+	if (strcmp(n, "casemapping") == 0) {
+		if (strcasecmp(v, "rfc1459") == 0)
+			cfg->casemapping = CASEMAP_RFC1459;
+		else if (strcasecmp(v, "ascii") == 0)
+			cfg->casemapping = CASEMAP_ASCII;
+		else
+			return fail(st, s, n, "must be rfc1459 or ascii, not \"%s\"", v);
+		return 1;
+	}
+	if (strcmp(n, "log_level") == 0) {
+		int l = log_level_parse(v);
+		if (l < 0)
+			return fail(st, s, n, "must be error, warn, info or debug, not \"%s\"", v);
+		cfg->log_level = l;
+		return 1;
+	}
+	return fail(st, s, n, "unknown key%s", "");
+}
+
+static int on_listen(struct parse_state *st, const char *s, const char *n, const char *v)
+{
+	struct config *cfg = st->cfg;
+	int tls;
+
+	if (strcmp(n, "address") == 0)
+		tls = 0;
+	else if (strcmp(n, "tls") == 0)
+		tls = 1;
+	else
+		return fail(st, s, n, "unknown key (use address or tls)%s", "");
+	if (!st->have_listen) {
+		cfg->nlisten = 0;
+		st->have_listen = 1;
+	}
+	if (cfg->nlisten == CONFIG_MAX_LISTEN)
+		return fail(st, s, n, "too many listeners (max 16) at \"%s\"", v);
+	struct listen_addr *la = &cfg->listen[cfg->nlisten];
+	if (parse_listen(la, v) < 0)
+		return fail(st, s, n, "not an address:port (e.g. 127.0.0.1:6667 or [::1]:6667): \"%s\"", v);
+	la->tls = tls;
+	cfg->nlisten++;
+	return 1;
+}
+
+static int set_size(struct parse_state *st, const char *s, const char *n,
+                    size_t *dst, const char *v, long min)
+{
+	int x;
+	if (!set_int(st, s, n, &x, v, min, INT_MAX))
+		return 0;
+	*dst = (size_t)x;
+	return 1;
+}
+
+static int on_limits(struct parse_state *st, const char *s, const char *n, const char *v)
+{
+	struct config *c = st->cfg;
+	static const struct {
+		const char *key;
+		size_t off;
+		long min, max;
+	} ints[] = {
+		{ "max_clients", offsetof(struct config, max_clients), 1, 1000000 },
+		{ "max_per_ip", offsetof(struct config, max_per_ip), 0, 1000000 },
+		{ "nicklen", offsetof(struct config, nicklen), 9, 30 },
+		{ "channellen", offsetof(struct config, channellen), 2, 50 },
+		{ "topiclen", offsetof(struct config, topiclen), 1, 390 },
+		{ "awaylen", offsetof(struct config, awaylen), 1, 390 },
+		{ "kicklen", offsetof(struct config, kicklen), 1, 390 },
+		{ "max_channels", offsetof(struct config, max_channels), 1, 10000 },
+		{ "max_members", offsetof(struct config, max_members), 0, 1000000 },
+		{ "max_targets", offsetof(struct config, max_targets), 1, 100 },
+		{ "max_bans", offsetof(struct config, max_bans), 1, 10000 },
+		{ "ping_interval", offsetof(struct config, ping_interval), 5, 86400 },
+		{ "ping_timeout", offsetof(struct config, ping_timeout), 5, 86400 },
+		{ "registration_timeout", offsetof(struct config, registration_timeout), 1, 3600 },
+		{ "flood_burst", offsetof(struct config, flood_burst), 0, 100000 },
+		{ "flood_rate", offsetof(struct config, flood_rate), 1, 100000 },
+		{ "whowas", offsetof(struct config, whowas), 0, 100000 },
+	};
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		if (strcmp(n, ints[i].key) == 0)
+			return set_int(st, s, n, (int *)((char *)c + ints[i].off), v, ints[i].min, ints[i].max);
+	if (strcmp(n, "sendq") == 0)
+		return set_size(st, s, n, &c->sendq, v, 4096);
+	if (strcmp(n, "recvq") == 0)
+		return set_size(st, s, n, &c->recvq, v, 1024);
+	return fail(st, s, n, "unknown key%s", "");
+}
+
+static int on_operators(struct parse_state *st, const char *s, const char *n, const char *v)
+{
+	struct config *cfg = st->cfg;
+
+	/* crypt(3) hashes only, so a leaked config never leaks a password */
+	if (v[0] != '$' || strlen(v) < 20 || strchr(v + 1, '$') == NULL)
+		return fail(st, s, n, "not a crypt(3) hash (make one with: openssl passwd -6): \"%s\"", v);
+	if (!valid_name(n) || strlen(n) >= sizeof cfg->opers[0].name)
+		return fail(st, s, n, "not a valid operator name%s", "");
+	if (cfg->nopers == CONFIG_MAX_OPERS)
+		return fail(st, s, n, "too many operators (max 32)%s", "");
+	struct oper_entry *o = &cfg->opers[cfg->nopers];
+	if (!set_str(st, s, n, o->hash, sizeof o->hash, v))
+		return 0;
+	snprintf(o->name, sizeof o->name, "%s", n);
+	cfg->nopers++;
+	return 1;
+}
+
+static int on_tls(struct parse_state *st, const char *s, const char *n, const char *v)
+{
+	struct config *cfg = st->cfg;
+	if (strcmp(n, "certificate") == 0)
+		return set_str(st, s, n, cfg->tls_certificate, sizeof cfg->tls_certificate, v);
+	if (strcmp(n, "key") == 0)
+		return set_str(st, s, n, cfg->tls_key, sizeof cfg->tls_key, v);
+	return fail(st, s, n, "unknown key%s", "");
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+
+	if (strcmp(section, "server") == 0)
+		return on_server(st, section, name, value);
+	if (strcmp(section, "listen") == 0)
+		return on_listen(st, section, name, value);
+	if (strcmp(section, "limits") == 0)
+		return on_limits(st, section, name, value);
+	if (strcmp(section, "operators") == 0)
+		return on_operators(st, section, name, value);
+	if (strcmp(section, "tls") == 0)
+		return on_tls(st, section, name, value);
+	if (!st->err[0])
+		snprintf(st->err, sizeof st->err, "unknown section [%s] (key %s)", section, name);
+	return 0;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	size_t n;
+	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (len + 1 == cap) {
+			if (cap >= 1 << 20)
+				break;  /* a MOTD of a megabyte is a mistake; keep what we have */
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+			}
+			buf = nb;
+		}
+	}
+	fclose(f);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+/* Checks across keys, after the whole file is read. */
+static int validate(const char *file, struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->motd_file[0]) {
+		if (cfg->motd) {
+			snprintf(err, errlen, "%s: [server] motd and motd_file are both set; keep one", file);
+			return -1;
+		}
+		cfg->motd = read_file(cfg->motd_file);
+		if (!cfg->motd) {
+			snprintf(err, errlen, "%s: [server] motd_file: cannot read %s: %s", file,
+			         cfg->motd_file, strerror(errno));
+			return -1;
+		}
+	}
+	if (cfg->nlisten == 0) {
+		snprintf(err, errlen, "%s: [listen] has no address", file);
+		return -1;
+	}
+	return 0;
+}
+
+static int finish(const char *file, int rc, struct parse_state *st, char *err, size_t errlen)
+{
+	if (rc == -1) {
+		snprintf(err, errlen, "%s: cannot open: %s", file, strerror(errno));
+	} else if (rc == -2) {
+		snprintf(err, errlen, "%s: out of memory", file);
+	} else if (rc > 0) {
+		if (st->err[0])
+			snprintf(err, errlen, "%s:%d: %s", file, rc, st->err);
+		else
+			snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", file, rc);
+	} else if (validate(file, st->cfg, err, errlen) == 0) {
+		return 0;
+	}
+	config_free(st->cfg);
+	return -1;
+}
+
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct parse_state st = { .cfg = cfg };
+	config_defaults(cfg);
+	errno = 0;
+	int rc = ini_parse(path, handler, &st);
+	return finish(path, rc, &st, err, errlen);
+}
+
+int config_load_string(const char *name, const char *text, struct config *cfg,
+                       char *err, size_t errlen)
+{
+	struct parse_state st = { .cfg = cfg };
+	config_defaults(cfg);
+	int rc = ini_parse_string(text, handler, &st);
+	return finish(name, rc, &st, err, errlen);
+}

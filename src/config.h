@@ -1,0 +1,81 @@
+/* config.h - the validated server configuration, read from an INI file. */
+#ifndef IRCMINI_CONFIG_H
+#define IRCMINI_CONFIG_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "casemap.h"
+
+#define CONFIG_MAX_LISTEN 16
+#define CONFIG_MAX_OPERS 32
+
+struct listen_addr {
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char text[64];   /* as written, for logs */
+	int tls;
+};
+
+struct oper_entry {
+	char name[32];
+	char hash[128];  /* crypt(3) form: $6$..., $y$... */
+};
+
+struct config {
+	/* [server] */
+	char name[64];
+	char network[64];
+	char description[128];
+	char *motd;            /* text (file contents or inline), NULL = none */
+	char motd_file[256];
+	char password[128];    /* connection password, "" = none */
+	char admin[128];
+	enum casemapping casemapping;
+	int log_level;         /* LOG_* from log.h */
+
+	/* [listen] */
+	int nlisten;
+	struct listen_addr listen[CONFIG_MAX_LISTEN];
+
+	/* [limits] */
+	int max_clients;
+	int max_per_ip;        /* 0 = unlimited */
+	int nicklen;
+	int channellen;
+	int topiclen;
+	int awaylen;
+	int kicklen;
+	int max_channels;      /* channels per user */
+	int max_members;       /* members per channel, 0 = unlimited */
+	int max_targets;       /* TARGMAX for PRIVMSG/NOTICE */
+	int max_bans;          /* +b list length per channel */
+	int ping_interval;     /* seconds idle before we PING */
+	int ping_timeout;      /* seconds to wait for the PONG */
+	int registration_timeout;
+	size_t sendq;          /* bytes queued for a client before drop */
+	size_t recvq;          /* bytes of unprocessed input before drop */
+	int flood_burst;       /* lines allowed at once, 0 = no flood control */
+	int flood_rate;        /* lines per second after the burst */
+	int whowas;            /* WHOWAS history entries, 0 = none */
+
+	/* [operators] */
+	int nopers;
+	struct oper_entry opers[CONFIG_MAX_OPERS];
+
+	/* [tls] */
+	char tls_certificate[256];
+	char tls_key[256];
+};
+
+/* Fill cfg with defaults. */
+void config_defaults(struct config *cfg);
+/* Load and validate `path`. On error returns -1 and writes a message
+ * naming file, line and key into err. cfg is only valid on success. */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+/* Load from a string (unit tests); `name` is used in messages. */
+int config_load_string(const char *name, const char *text, struct config *cfg,
+                       char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+#endif

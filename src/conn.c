@@ -1,0 +1,572 @@
+/* conn.c - see conn.h.
+ *
+ * Output is coalesced the way Redis does it: sends only queue, and one
+ * ev_prepare pass per loop iteration writes every pending connection with
+ * writev just before the loop sleeps. A write watcher is armed only when
+ * the kernel buffer was full. Closing is deferred to the same pass, so a
+ * connection is never freed under a caller that is still using it (a
+ * broadcast that overflows a recipient's sendq, for instance). */
+#include "conn.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define RBUF_SIZE 8192        /* bytes read per readiness event: fairness */
+#define MAX_LINE 510          /* RFC 1459: 512 incl. CRLF */
+#define MAX_TAGGED_LINE (8191 + 510)  /* IRCv3 message-tags allowance */
+#define MAX_IOV 64
+#define CHUNK 2048            /* private output buffer size */
+
+static struct ev_loop *loop;
+static struct conn_handlers H;
+static struct {
+	size_t sendq, recvq;
+	double flood_step, flood_max;   /* seconds per line, penalty bound */
+	int flood_on;
+	double timeout[TL_COUNT];
+} lim;
+
+/* connections with queued output, flushed in on_prepare */
+static struct conn **pending;
+static size_t npending, cappending;
+/* killed connections waiting for their close pass */
+static struct conn *dead_head;
+/* connections whose input is held back by flood control */
+static struct conn **throttled;
+static size_t nthrottled, capthrottled;
+
+static struct conn *thead[TL_COUNT], *ttail[TL_COUNT];
+
+static ev_prepare prepare_w;
+static ev_timer timeout_w, throttle_w;
+
+static char *rbuf;   /* shared read buffer: inbuf copy + one read */
+
+static int push_ptr(struct conn ***arr, size_t *n, size_t *cap, struct conn *c)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct conn **na = realloc(*arr, nc * sizeof *na);
+		if (!na)
+			return -1;
+		*arr = na;
+		*cap = nc;
+	}
+	(*arr)[(*n)++] = c;
+	return 0;
+}
+
+static void update_watcher(struct conn *c)
+{
+	int want = 0;
+	if (!(c->flags & (CONN_THROTTLED | CONN_DEAD)))
+		want |= EV_READ;
+	if (c->flags & CONN_WRITING)
+		want |= EV_WRITE;
+	if (want == (c->io.events & (EV_READ | EV_WRITE)) && ev_is_active(&c->io) == (want != 0))
+		return;
+	ev_io_stop(loop, &c->io);
+	ev_io_set(&c->io, c->io.fd, want);
+	if (want)
+		ev_io_start(loop, &c->io);
+}
+
+/* ---- timeouts: one list per duration, so appends stay sorted and one
+ * ev_timer at the earliest head serves every connection (libev manual,
+ * "Be smart about timeouts", the linked-list variant). */
+
+static void tl_unlink(struct conn *c)
+{
+	int l = c->tlist;
+	if (l == TL_NONE)
+		return;
+	if (c->tprev)
+		c->tprev->tnext = c->tnext;
+	else
+		thead[l] = c->tnext;
+	if (c->tnext)
+		c->tnext->tprev = c->tprev;
+	else
+		ttail[l] = c->tprev;
+	c->tprev = c->tnext = NULL;
+	c->tlist = TL_NONE;
+}
+
+static void tl_rearm(void)
+{
+	double when = -1;
+	for (int l = TL_UNREG; l < TL_COUNT; l++)
+		if (thead[l]) {
+			double d = thead[l]->last_active + lim.timeout[l];
+			if (when < 0 || d < when)
+				when = d;
+		}
+	ev_timer_stop(loop, &timeout_w);
+	if (when < 0)
+		return;
+	double delay = when - ev_now(loop);
+	ev_timer_set(&timeout_w, delay > 0 ? delay + 0.01 : 0.01, 0);
+	ev_timer_start(loop, &timeout_w);
+}
+
+static void tl_append(struct conn *c, int l)
+{
+	int was_empty = thead[l] == NULL;
+	c->tlist = (uint8_t)l;
+	c->last_active = ev_now(loop);
+	c->tprev = ttail[l];
+	c->tnext = NULL;
+	if (ttail[l])
+		ttail[l]->tnext = c;
+	else
+		thead[l] = c;
+	ttail[l] = c;
+	if (was_empty)
+		tl_rearm();
+}
+
+void conn_set_tlist(struct conn *c, enum conn_tlist which)
+{
+	tl_unlink(c);
+	if (which != TL_NONE)
+		tl_append(c, which);
+}
+
+static void on_timeout(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l; (void)w; (void)revents;
+	double now = ev_now(loop);
+	for (int t = TL_UNREG; t < TL_COUNT; t++) {
+		struct conn *c;
+		while ((c = thead[t]) && c->last_active + lim.timeout[t] <= now) {
+			tl_unlink(c);
+			if (t == TL_ACTIVE)
+				tl_append(c, TL_PINGED);  /* the PING goes out now */
+			H.timeout(c, (enum conn_tlist)t);
+		}
+	}
+	tl_rearm();
+}
+
+/* ---- output */
+
+static void add_pending(struct conn *c)
+{
+	if (c->flags & (CONN_PENDING | CONN_WRITING))
+		return;
+	if (push_ptr(&pending, &npending, &cappending, c) == 0)
+		c->flags |= CONN_PENDING;
+}
+
+static int oq_push(struct conn *c, struct sbuf *b)
+{
+	if (c->ocount == c->ocap) {
+		uint16_t nc = c->ocap ? (uint16_t)(c->ocap * 2) : 4;
+		if (nc == 0 || nc < c->ocap)  /* 65536 items: sendq takes over */
+			return -1;
+		struct oitem *n = malloc(nc * sizeof *n);
+		if (!n)
+			return -1;
+		for (uint16_t i = 0; i < c->ocount; i++)
+			n[i] = c->oq[(c->ohead + i) & (c->ocap - 1)];
+		free(c->oq);
+		c->oq = n;
+		c->ohead = 0;
+		c->ocap = nc;
+	}
+	struct oitem *it = &c->oq[(c->ohead + c->ocount) & (c->ocap - 1)];
+	it->b = b;
+	it->off = 0;
+	c->ocount++;
+	return 0;
+}
+
+static int over_sendq(struct conn *c, size_t len)
+{
+	if (c->obytes + len > lim.sendq) {
+		conn_kill(c, "SendQ exceeded");
+		return 1;
+	}
+	return 0;
+}
+
+void conn_send(struct conn *c, const char *data, size_t len)
+{
+	if (c->flags & CONN_DEAD || over_sendq(c, len))
+		return;
+	if (c->ocount) {
+		struct oitem *last = &c->oq[(c->ohead + c->ocount - 1) & (c->ocap - 1)];
+		struct sbuf *b = last->b;
+		if (b->refs == 1 && b->cap - b->len >= len) {
+			memcpy(b->data + b->len, data, len);
+			b->len += (uint32_t)len;
+			c->obytes += (uint32_t)len;
+			add_pending(c);
+			return;
+		}
+	}
+	struct sbuf *b = sbuf_new(len > CHUNK ? (uint32_t)len : CHUNK);
+	if (!b)
+		return;
+	memcpy(b->data, data, len);
+	b->len = (uint32_t)len;
+	if (oq_push(c, b) < 0) {
+		sbuf_unref(b);
+		conn_kill(c, "SendQ exceeded");
+		return;
+	}
+	c->obytes += (uint32_t)len;
+	add_pending(c);
+}
+
+void conn_send_shared(struct conn *c, struct sbuf *b)
+{
+	if (c->flags & CONN_DEAD || over_sendq(c, b->len))
+		return;
+	if (oq_push(c, b) < 0) {
+		conn_kill(c, "SendQ exceeded");
+		return;
+	}
+	b->refs++;
+	c->obytes += b->len;
+	add_pending(c);
+}
+
+/* Write as much as the kernel takes. Returns -1 on a socket error. */
+static int flush_conn(struct conn *c)
+{
+	while (c->ocount) {
+		struct iovec iov[MAX_IOV];
+		int n = 0;
+		for (uint16_t i = 0; i < c->ocount && n < MAX_IOV; i++) {
+			struct oitem *it = &c->oq[(c->ohead + i) & (c->ocap - 1)];
+			iov[n].iov_base = it->b->data + it->off;
+			iov[n].iov_len = it->b->len - it->off;
+			n++;
+		}
+		ssize_t w = writev(c->io.fd, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -1;
+		}
+		c->obytes -= (uint32_t)w;
+		while (w > 0) {
+			struct oitem *it = &c->oq[c->ohead];
+			size_t left = it->b->len - it->off;
+			if ((size_t)w < left) {
+				it->off += (uint32_t)w;
+				break;
+			}
+			w -= (ssize_t)left;
+			sbuf_unref(it->b);
+			c->ohead = (uint16_t)((c->ohead + 1) & (c->ocap - 1));
+			c->ocount--;
+		}
+		if ((size_t)n == MAX_IOV || c->ocount == 0)
+			continue;
+		break;  /* short write: the kernel buffer is full */
+	}
+	if (c->ocount == 0) {
+		/* idle clients hold no output memory */
+		free(c->oq);
+		c->oq = NULL;
+		c->ocap = 0;
+		c->ohead = 0;
+		c->flags &= (uint16_t)~CONN_WRITING;
+	} else {
+		c->flags |= CONN_WRITING;
+	}
+	if (!(c->flags & CONN_DEAD))
+		update_watcher(c);
+	return 0;
+}
+
+/* ---- input */
+
+static void throttle(struct conn *c)
+{
+	c->flags |= CONN_THROTTLED;
+	push_ptr(&throttled, &nthrottled, &capthrottled, c);
+	update_watcher(c);
+	if (!ev_is_active(&throttle_w))
+		ev_timer_again(loop, &throttle_w);
+}
+
+/* Store the unprocessed tail of rbuf; a flooder is cut off at recvq. */
+static void keep_rest(struct conn *c, const char *p, size_t n)
+{
+	if (n == 0) {
+		free(c->inbuf);
+		c->inbuf = NULL;
+		c->inlen = 0;
+		return;
+	}
+	if (n > lim.recvq + MAX_TAGGED_LINE) {
+		conn_kill(c, "Excess Flood");
+		return;
+	}
+	if (!c->inbuf) {
+		c->inbuf = malloc(lim.recvq + MAX_TAGGED_LINE);
+		if (!c->inbuf) {
+			conn_kill(c, "Out of memory");
+			return;
+		}
+	}
+	memmove(c->inbuf, p, n);
+	c->inlen = (uint32_t)n;
+}
+
+/* Split rbuf[0..total) into lines and hand them up, until flood control
+ * says stop. */
+static void consume(struct conn *c, size_t total)
+{
+	char *p = rbuf, *end = rbuf + total;
+
+	while (p < end && !(c->flags & (CONN_DEAD | CONN_THROTTLED))) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) {
+			size_t partial = (size_t)(end - p);
+			size_t limit = *p == '@' ? MAX_TAGGED_LINE : MAX_LINE;
+			if (c->flags & CONN_LINE_TOO_LONG) {
+				p = end;     /* still inside a discarded line */
+			} else if (partial > limit + 1) {
+				H.too_long(c);
+				c->flags |= CONN_LINE_TOO_LONG;
+				p = end;
+			}
+			break;
+		}
+		char *line = p;
+		size_t len = (size_t)(nl - p);
+		p = nl + 1;
+		if (c->flags & CONN_LINE_TOO_LONG) {
+			c->flags &= (uint16_t)~CONN_LINE_TOO_LONG;
+			continue;
+		}
+		if (len && line[len - 1] == '\r')
+			len--;
+		if (len == 0)
+			continue;
+		if (len > (*line == '@' ? MAX_TAGGED_LINE : MAX_LINE)) {
+			H.too_long(c);
+			continue;
+		}
+		line[len] = '\0';
+		if (c->tlist == TL_ACTIVE || c->tlist == TL_PINGED)
+			conn_set_tlist(c, TL_ACTIVE);
+		H.line(c, line, len);
+		if (lim.flood_on) {
+			double now = ev_now(loop);
+			if (c->flood_time < now)
+				c->flood_time = now;
+			c->flood_time += lim.flood_step;
+			if (c->flood_time - now > lim.flood_max)
+				throttle(c);
+		}
+	}
+	if (!(c->flags & CONN_DEAD))
+		keep_rest(c, p, (size_t)(end - p));
+}
+
+static void read_some(struct conn *c)
+{
+	size_t have = c->inlen;
+	if (have)
+		memcpy(rbuf, c->inbuf, have);
+	ssize_t n;
+	do
+		n = read(c->io.fd, rbuf + have, RBUF_SIZE);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		conn_kill(c, errno == ECONNRESET ? "Connection reset by peer" : strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		conn_kill(c, "Connection closed");
+		return;
+	}
+	consume(c, have + (size_t)n);
+}
+
+static void on_io(struct ev_loop *l, ev_io *w, int revents)
+{
+	(void)l;
+	struct conn *c = (struct conn *)w;
+	if (revents & EV_WRITE) {
+		if (flush_conn(c) < 0)
+			conn_kill(c, errno == EPIPE || errno == ECONNRESET ? "Connection reset by peer" : strerror(errno));
+	}
+	if ((revents & EV_READ) && !(c->flags & (CONN_DEAD | CONN_THROTTLED)))
+		read_some(c);
+}
+
+static void on_throttle(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l; (void)revents;
+	double now = ev_now(loop);
+	/* work on a snapshot: consume() may throttle a connection again */
+	struct conn **list = throttled;
+	size_t n = nthrottled;
+	throttled = NULL;
+	nthrottled = capthrottled = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct conn *c = list[i];
+		if (c->flags & CONN_DEAD) {
+			/* the close pass drops it from this list */
+			push_ptr(&throttled, &nthrottled, &capthrottled, c);
+			continue;
+		}
+		if (lim.flood_on && c->flood_time - now > lim.flood_max - lim.flood_step) {
+			/* input is held in the kernel, not read; one that keeps
+			 * pushing past recvq is cut off */
+			int queued = 0;
+			if (ioctl(c->io.fd, FIONREAD, &queued) == 0 &&
+			    (size_t)queued + c->inlen > lim.recvq)
+				conn_kill(c, "Excess Flood");
+			push_ptr(&throttled, &nthrottled, &capthrottled, c);
+			continue;
+		}
+		c->flags &= (uint16_t)~CONN_THROTTLED;
+		size_t have = c->inlen;
+		memcpy(rbuf, c->inbuf, have);
+		consume(c, have);
+		if (!(c->flags & CONN_DEAD))
+			update_watcher(c);
+	}
+	free(list);
+	if (nthrottled == 0)
+		ev_timer_stop(loop, w);
+}
+
+/* ---- lifecycle */
+
+void conn_kill(struct conn *c, const char *reason)
+{
+	if (c->flags & CONN_DEAD)
+		return;
+	c->flags |= CONN_DEAD;
+	c->dead_reason = strdup(reason);
+	ev_io_stop(loop, &c->io);
+	c->dnext = dead_head;
+	dead_head = c;
+}
+
+static void release(struct conn *c)
+{
+	tl_unlink(c);
+	if (c->flags & CONN_THROTTLED) {
+		for (size_t i = 0; i < nthrottled; i++)
+			if (throttled[i] == c) {
+				throttled[i] = throttled[--nthrottled];
+				break;
+			}
+	}
+	/* read what the peer already sent, so close() does not answer with a
+	 * RST that could destroy our last lines (the ERROR) in flight */
+	char drain[4096];
+	for (int i = 0; i < 4 && read(c->io.fd, drain, sizeof drain) > 0; i++)
+		;
+	close(c->io.fd);
+	while (c->ocount) {
+		sbuf_unref(c->oq[c->ohead].b);
+		c->ohead = (uint16_t)((c->ohead + 1) & (c->ocap - 1));
+		c->ocount--;
+	}
+	free(c->oq);
+	free(c->inbuf);
+	free(c->dead_reason);
+	H.release(c);
+}
+
+static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
+{
+	(void)l; (void)w; (void)revents;
+	for (;;) {
+		/* 1. quit messages for the dead may queue output (and kill more) */
+		struct conn *closing = NULL;
+		while (dead_head) {
+			struct conn *c = dead_head;
+			dead_head = c->dnext;
+			H.closed(c, c->dead_reason ? c->dead_reason : "Connection closed");
+			c->dnext = closing;
+			closing = c;
+		}
+		/* 2. one writev per pending connection; the dead get a last try */
+		for (size_t i = 0; i < npending; i++) {
+			struct conn *c = pending[i];
+			c->flags &= (uint16_t)~CONN_PENDING;
+			if (flush_conn(c) < 0 && !(c->flags & CONN_DEAD))
+				conn_kill(c, errno == EPIPE || errno == ECONNRESET ? "Connection reset by peer" : strerror(errno));
+		}
+		npending = 0;
+		/* 3. nobody refers to the closing ones any more */
+		while (closing) {
+			struct conn *c = closing;
+			closing = c->dnext;
+			if (c->ocount)
+				flush_conn(c);
+			release(c);
+		}
+		if (!dead_head)
+			break;
+	}
+}
+
+void conn_flush_all(void)
+{
+	on_prepare(loop, &prepare_w, 0);
+}
+
+void conn_start(struct conn *c, int fd)
+{
+	ev_io_init(&c->io, on_io, fd, EV_READ);
+	ev_io_start(loop, &c->io);
+	c->flood_time = ev_now(loop);
+	tl_append(c, TL_UNREG);
+}
+
+int conn_fd(const struct conn *c)
+{
+	return c->io.fd;
+}
+
+void conn_configure(size_t sendq, size_t recvq, int flood_burst, int flood_rate,
+                    int ping_interval, int ping_timeout, int reg_timeout)
+{
+	lim.sendq = sendq;
+	if (recvq > lim.recvq || !rbuf) {
+		char *nb = realloc(rbuf, recvq + MAX_TAGGED_LINE + RBUF_SIZE + 1);
+		if (nb)
+			rbuf = nb;
+		lim.recvq = recvq;
+	}
+	lim.flood_on = flood_burst > 0;
+	lim.flood_step = flood_rate > 0 ? 1.0 / flood_rate : 0;
+	lim.flood_max = flood_burst * lim.flood_step;
+	lim.timeout[TL_UNREG] = reg_timeout;
+	lim.timeout[TL_ACTIVE] = ping_interval;
+	lim.timeout[TL_PINGED] = ping_timeout;
+	if (loop)
+		tl_rearm();
+}
+
+void conn_init(struct ev_loop *l, const struct conn_handlers *h)
+{
+	loop = l;
+	H = *h;
+	ev_prepare_init(&prepare_w, on_prepare);
+	ev_prepare_start(loop, &prepare_w);
+	ev_init(&timeout_w, on_timeout);
+	ev_init(&throttle_w, on_throttle);
+	throttle_w.repeat = 0.1;
+}

@@ -1,0 +1,71 @@
+/* conn.h - one client socket: libev watcher, read framing, output queue,
+ * flood control and idle timeouts. Knows bytes and lines, not IRC. */
+#ifndef IRCMINI_CONN_H
+#define IRCMINI_CONN_H
+
+#include <ev.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "sbuf.h"
+
+struct oitem {
+	struct sbuf *b;
+	uint32_t off;   /* bytes of b already written */
+};
+
+enum conn_tlist { TL_NONE = 0, TL_UNREG, TL_ACTIVE, TL_PINGED, TL_COUNT };
+
+enum {
+	CONN_DEAD = 1 << 0,      /* being closed; ignore input, drop output */
+	CONN_PENDING = 1 << 1,   /* on the flush list */
+	CONN_WRITING = 1 << 2,   /* write watcher armed: kernel buffer was full */
+	CONN_THROTTLED = 1 << 3, /* flood control holds input back */
+	CONN_LINE_TOO_LONG = 1 << 4, /* discarding the rest of an overlong line */
+};
+
+struct conn {
+	ev_io io;
+	char *inbuf;             /* unprocessed input; NULL while empty */
+	struct oitem *oq;        /* ring buffer of output items; NULL while empty */
+	uint32_t inlen;
+	uint16_t ohead, ocount, ocap;
+	uint16_t flags;
+	uint8_t tlist;           /* which timeout list we are on */
+	uint32_t obytes;         /* bytes queued, for sendq */
+	double flood_time;       /* RFC 1459 style penalty clock */
+	double last_active;      /* last input, or ping sent while TL_PINGED */
+	struct conn *tprev, *tnext;  /* timeout list links */
+	struct conn *dnext;      /* dead / throttled list link */
+	char *dead_reason;
+};
+
+/* Callbacks into the protocol layer. */
+struct conn_handlers {
+	void (*line)(struct conn *c, char *line, size_t len);   /* NUL-terminated, no CR/LF */
+	void (*too_long)(struct conn *c);
+	void (*timeout)(struct conn *c, enum conn_tlist which); /* UNREG: reg timeout; ACTIVE: send ping; PINGED: ping timeout */
+	void (*closed)(struct conn *c, const char *reason);    /* before the fd is closed and c freed */
+	void (*release)(struct conn *c);                        /* free the object */
+};
+
+void conn_init(struct ev_loop *loop, const struct conn_handlers *h);
+/* Set up a connection on an accepted non-blocking fd; starts reading. */
+void conn_start(struct conn *c, int fd);
+/* Queue a private copy of bytes (coalesced with earlier replies). */
+void conn_send(struct conn *c, const char *data, size_t len);
+/* Queue a shared buffer (refs taken). */
+void conn_send_shared(struct conn *c, struct sbuf *b);
+/* Close with a reason after the current callback returns. Idempotent. */
+void conn_kill(struct conn *c, const char *reason);
+/* Move to a timeout list (TL_UNREG at connect, TL_ACTIVE when registered). */
+void conn_set_tlist(struct conn *c, enum conn_tlist which);
+/* Flush every pending connection now (used at shutdown). */
+void conn_flush_all(void);
+int conn_fd(const struct conn *c);
+/* Configure limits (may change on reload). */
+void conn_configure(size_t sendq, size_t recvq, int flood_burst, int flood_rate,
+                    int ping_interval, int ping_timeout, int reg_timeout);
+
+#endif

@@ -1,0 +1,60 @@
+/* server.c - shared state, limits, reload and shutdown. */
+#include "server.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "conn.h"
+#include "listener.h"
+#include "log.h"
+
+struct server srv;
+
+void server_apply_limits(void)
+{
+	const struct config *k = &srv.cfg;
+	log_level = srv.debug ? LOG_DEBUG : k->log_level;
+	conn_configure(k->sendq, k->recvq, k->flood_burst, k->flood_rate, k->ping_interval,
+	               k->ping_timeout, k->registration_timeout);
+}
+
+int server_reload(void)
+{
+	struct config fresh;
+	char err[512];
+
+	if (config_load(srv.config_path, &fresh, err, sizeof err) < 0) {
+		log_error("reload failed, keeping the running configuration: %s", err);
+		return -1;
+	}
+	if (fresh.casemapping != srv.cfg.casemapping) {
+		/* every nick and channel key was folded with the old mapping */
+		log_warn("reload: casemapping cannot change at runtime; keeping %s",
+		         casemap_name(srv.cfg.casemapping));
+		fresh.casemapping = srv.cfg.casemapping;
+	}
+	if (listener_apply(&fresh, err, sizeof err) < 0) {
+		log_error("reload failed, keeping the running configuration: %s", err);
+		config_free(&fresh);
+		return -1;
+	}
+	config_free(&srv.cfg);
+	srv.cfg = fresh;
+	server_apply_limits();
+	log_info("configuration reloaded from %s", srv.config_path);
+	return 0;
+}
+
+void server_shutdown(void)
+{
+	struct client *c, *tmp;
+	log_info("shutting down");
+	listener_close_all();
+	HASH_ITER(hh, srv.nicks, c, tmp)
+		client_exit(c, "Server shutting down");
+	/* clients that never sent NICK are not in the table; their sockets
+	 * close with the process */
+	conn_flush_all();
+	ev_break(srv.loop, EVBREAK_ALL);
+}

@@ -1,0 +1,42 @@
+/* server.h - the state shared by every handler: config, tables, counters. */
+#ifndef IRCMINI_SERVER_H
+#define IRCMINI_SERVER_H
+
+#include <ev.h>
+#include <time.h>
+
+#include "config.h"
+
+struct client;
+struct channel;
+
+struct server {
+	struct config cfg;
+	struct ev_loop *loop;
+	const char *config_path;
+	time_t started;
+	char created[64];          /* for 003 */
+	struct client *nicks;      /* uthash by casemapped nick (registered or named) */
+	struct channel *channels;  /* uthash by casemapped name */
+	struct ipcount *ips;       /* connections per address */
+	unsigned connections;      /* open client sockets */
+	unsigned users;            /* registered */
+	unsigned invisible;
+	unsigned opers;
+	unsigned max_users;
+	unsigned nchannels;
+	unsigned long epoch;       /* visit marks for "everyone sharing a channel" */
+	int debug;                 /* -d: log every line in and out */
+};
+
+extern struct server srv;
+
+/* Apply config values that live outside struct config users (conn limits). */
+void server_apply_limits(void);
+
+#endif
+
+/* SIGHUP: re-read the config; on error keep the old one. Returns 0 on success. */
+int server_reload(void);
+/* SIGINT/SIGTERM: ERROR to everyone, flush, stop the loop. */
+void server_shutdown(void);
