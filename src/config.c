@@ -44,7 +44,7 @@ void config_defaults(struct config *cfg)
 	cfg->ping_timeout = 120;
 	cfg->registration_timeout = 30;
 	cfg->sendq = 1024 * 1024;
-	cfg->recvq = 8192;
+	cfg->recvq = 16384;
 	cfg->flood_burst = 20;
 	cfg->flood_rate = 2;
 	cfg->whowas = 100;
