@@ -82,8 +82,9 @@ class Closed(Exception):
 
 
 class Client:
-    def __init__(self, port, host="127.0.0.1"):
-        self.sock = socket.create_connection((host, port), TIMEOUT)
+    def __init__(self, port, host="127.0.0.1", source=None):
+        self.sock = socket.create_connection((host, port), TIMEOUT,
+                                             source_address=(source, 0) if source else None)
         self.sock.setblocking(False)
         self.buf = b""
         self.lines = []      # unread lines
