@@ -79,14 +79,19 @@ int main(int argc, char **argv)
 		case 'd': srv.debug = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
-			printf("ircmini %s\nfeatures: libev epoll%s%s\n", PACKAGE_VERSION,
+			printf("ircmini %s\nfeatures: libev epoll%s%s%s\n", PACKAGE_VERSION,
 #ifdef HAVE_SYSTEMD
 			       " systemd",
 #else
 			       "",
 #endif
 #ifdef HAVE_TLS
-			       " tls"
+			       " tls",
+#else
+			       "",
+#endif
+#ifdef SANITIZERS
+			       " sanitizers"
 #else
 			       ""
 #endif

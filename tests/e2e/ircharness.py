@@ -17,6 +17,19 @@ import traceback
 BINARY = os.environ.get("IRCMINI") or os.path.join(
     os.path.dirname(__file__), "..", "..", "src", "ircmini")
 TIMEOUT = float(os.environ.get("IRC_TEST_TIMEOUT", "5"))
+# e.g. "valgrind --leak-check=full --error-exitcode=1": every server runs under it
+WRAPPER = os.environ.get("IRCMINI_WRAPPER", "").split()
+
+
+def _features():
+    try:
+        return subprocess.run([BINARY, "-V"], capture_output=True, text=True, timeout=30).stdout
+    except OSError:
+        return ""
+
+
+# RSS figures mean nothing under ASan (quarantine) or valgrind
+MEMORY_MEANINGFUL = not WRAPPER and "sanitizers" not in _features()
 
 
 def free_port():
@@ -43,9 +56,9 @@ class Server:
         with open(self.conf, "w") as f:
             f.write(text)
         self.log = open(os.path.join(self.dir, "stderr.log"), "w+")
-        self.proc = subprocess.Popen([BINARY, "-c", self.conf] + list(args),
+        self.proc = subprocess.Popen(WRAPPER + [BINARY, "-c", self.conf] + list(args),
                                      stdout=self.log, stderr=self.log)
-        deadline = time.time() + TIMEOUT
+        deadline = time.time() + TIMEOUT * (6 if WRAPPER else 1)
         while True:
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close()
@@ -70,7 +83,7 @@ class Server:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(TIMEOUT)
+                self.proc.wait(TIMEOUT * (6 if WRAPPER else 1))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

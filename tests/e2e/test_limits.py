@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from ircharness import BINARY, Client, free_port, running, run_tests
+from ircharness import BINARY, MEMORY_MEANINGFUL, Client, free_port, running, run_tests
 
 
 def rss_kib(pid):
@@ -72,7 +72,8 @@ def test_sendq_drops_slow_reader_only():
         assert dropped, "slow reader never dropped"
         talker.send("PING :done")
         talker.expect("PONG")
-        assert rss_kib(pid) - rss0 < 8192, "server memory grew unbounded"
+        if MEMORY_MEANINGFUL:
+            assert rss_kib(pid) - rss0 < 8192, "server memory grew unbounded"
 
 
 def test_flood_is_delayed_not_dropped():
@@ -112,7 +113,8 @@ def test_partial_line_cannot_grow_memory():
         a.sendraw(b"\r\nPING :alive\r\n")
         a.expect("PONG irc.test :alive")
         a.quiet(r" 417 ", 0.2)   # one 417 for the one long line
-        assert rss_kib(srv.proc.pid) - rss0 < 2048
+        if MEMORY_MEANINGFUL:
+            assert rss_kib(srv.proc.pid) - rss0 < 2048
 
 
 def test_channel_member_target_length_limits():
@@ -276,7 +278,8 @@ def test_connection_storm_leaves_server_serving():
         lus = keeper.collect_until(r" 266 ")
         assert any(":There are 2 users" in l for l in lus), lus
         growth = rss_kib(pid) - rss0
-        assert growth < 4096, "RSS grew %d KiB over 8000 connections" % growth
+        if MEMORY_MEANINGFUL:
+            assert growth < 4096, "RSS grew %d KiB over 8000 connections" % growth
 
 
 def test_out_of_fds_does_not_spin():
