@@ -14,8 +14,11 @@ import pwd
 import grp
 import re
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import (Test, Server, WireProxy, Peer, need_programs, find_errors,  # noqa: E402
@@ -147,8 +150,16 @@ def body(t):
     wire = WireProxy(t, srv.port)
     dpy = Display(t)
 
-    cfg = t.path("cfg")
-    os.makedirs(cfg)
+    # The config dir must be reachable by nobody, which the build tree may not
+    # be (mktemp -d makes 0700 dirs): use a fresh dir in /tmp and copy it to
+    # OUT/cfg at the end.
+    cfg = tempfile.mkdtemp(prefix="ircmini-hexchat-")
+    os.chmod(cfg, 0o755)
+
+    def keep_cfg():
+        shutil.copytree(cfg, t.path("cfg"), dirs_exist_ok=True)
+        shutil.rmtree(cfg, ignore_errors=True)
+    t.at_cleanup(keep_cfg)
     hexchat_config(cfg, wire.port)
     for root, dirs, files in os.walk(cfg):
         for n in [root] + [os.path.join(root, f) for f in dirs + files]:
@@ -227,13 +238,8 @@ def body(t):
     win = win[0]
     dpy.run("xdotool", "windowfocus", "--sync", win, check=False)
 
-    def type_line(line):
-        dpy.run("xdotool", "windowfocus", win, check=False)
-        dpy.run("xdotool", "type", "--delay", "15", "--window", win, "--", line)
-        dpy.run("xdotool", "key", "--window", win, "Return")
-
-    # xdotool --window uses XSendEvent, which GTK ignores for key presses; type
-    # into the focused window (XTEST) instead, the input box has the focus.
+    # Type into the focused window with XTEST (xdotool --window would use
+    # XSendEvent, which GTK ignores); HexChat's input box has the focus.
     def type_focused(line):
         dpy.run("xdotool", "windowfocus", "--sync", win, check=False)
         dpy.run("xdotool", "type", "--delay", "15", "--", line)
@@ -278,16 +284,24 @@ def body(t):
     type_focused("/part #test bye for now")
     peer.wait(r"^:%s!\S+ PART #test( :?bye for now)?$" % NICK2, T, m, "/part")
     m = peer.mark()
+    mw = wire.mark()
     type_focused("/join #test")
     peer.wait(r"^:%s!\S+ JOIN :?#test$" % NICK2, T, m, "rejoin")
+    # HexChat follows a join with MODE #test and WHO #test: let them be answered
+    wire.wait("S>", r"^:\S+ (324|4\d\d) ", T, mw, "reply to MODE #test after the rejoin")
+    wire.wait("S>", r"^:\S+ (315|4\d\d) ", T, mw, "reply to WHO #test after the rejoin")
     wait_log(r"Topic for #test is: new topic from hexchat", "topic shown on rejoin (332)", "#test")
     t.ok("/part and rejoin: peer sees PART and JOIN")
 
+    time.sleep(0.3)     # let GTK draw the last lines
     dpy.screenshot("screenshot-session.png")
     logs = read_logs(cfg)
     bad = []
     for name, text in logs.items():
-        bad += ["%s: %s" % (name, ln) for ln in find_errors(text)]
+        # (HexChat's desktop-notification plugin cannot start a D-Bus session
+        # here: environment noise, not the server's doing)
+        bad += ["%s: %s" % (name, ln) for ln in
+                find_errors(text, ignore=[r"dbus", r"session bus", r"notification plugin"])]
     if bad:
         fail("error lines in HexChat's tabs:\n    " + "\n    ".join(bad))
     t.ok("no unknown-command / error lines in HexChat's tabs (%s)" % ", ".join(sorted(logs)))
@@ -299,12 +313,10 @@ def body(t):
 
     if hx.poll() is not None:
         fail("HexChat exited with %s" % hx.returncode)
-    if not srv.alive():
-        fail("server died during the session")
-    conns = wire.conns
-    if conns != 1:
-        fail("HexChat connected %d times (reconnects?)" % conns)
+    if wire.conns != 1:
+        fail("HexChat connected %d times (reconnects?), see wire.log" % wire.conns)
     t.log("client sent: " + " ".join(wire.client_commands()))
+    srv.finish()
 
 
 if __name__ == "__main__":

@@ -68,7 +68,12 @@ class Test:
         out = os.environ.get("OUTDIR")
         if not out:
             top = os.environ.get("abs_top_builddir")
-            base = os.path.join(top, "tests", "clients") if top else HERE
+            if top:
+                base = os.path.join(top, "tests", "clients")
+            elif os.access(HERE, os.W_OK):
+                base = HERE
+            else:                                # read-only source tree
+                base = os.getcwd()
             out = os.path.join(base, "out-" + name)
         self.out = os.path.abspath(out)
         shutil.rmtree(self.out, ignore_errors=True)
@@ -270,6 +275,7 @@ class Server:
         self.port = free_port()
         self.proc = None
         self.kind = None
+        self.returncode = None
 
     def _ircmini_conf(self):
         conf = self.t.path("ircmini.conf")
@@ -346,6 +352,25 @@ PAM = no
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    SANITIZER = re.compile(r"ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:"
+                           r"|SUMMARY: \w+Sanitizer")
+
+    def finish(self):
+        """End of the session: the server must still run, stop cleanly on
+        SIGTERM and have printed no sanitizer report."""
+        if not self.alive():
+            fail("the server died during the session (exit %s), see server.stderr"
+                 % (self.proc.returncode if self.proc else "?"))
+        self.stop()
+        rc = self.returncode
+        with open(self.t.path("server.stderr"), errors="replace") as f:
+            bad = [ln.rstrip() for ln in f if self.SANITIZER.search(ln)]
+        if bad:
+            fail("sanitizer report in server.stderr:\n    " + "\n    ".join(bad[:10]))
+        if rc is not None and rc < 0 and rc != -signal.SIGTERM:
+            fail("the server died of signal %d when stopped" % -rc)
+        self.t.ok("server still running at the end, stopped cleanly (exit %s)" % rc)
+
     def stop(self):
         if self.proc is None:
             return
@@ -362,6 +387,7 @@ PAM = no
                 except ProcessLookupError:
                     pass
                 self.proc.wait(3)
+        self.returncode = self.proc.returncode
         self.errf.close()
         self.proc = None
 
