@@ -276,6 +276,7 @@ class Server:
         self.proc = None
         self.kind = None
         self.returncode = None
+        self.wrapper = []
 
     def _ircmini_conf(self):
         conf = self.t.path("ircmini.conf")
@@ -332,7 +333,8 @@ PAM = no
         if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
             self.t.hard("server binary %s not found (build it or set IRCMINI)" % binary)
         extra = shlex.split(os.environ.get("IRCMINI_ARGS", ""))
-        return [binary, "-c", self._ircmini_conf()] + extra, None
+        self.wrapper = shlex.split(os.environ.get("IRCMINI_WRAPPER", ""))  # e.g. valgrind
+        return self.wrapper + [binary, "-c", self._ircmini_conf()] + extra, None
 
     def start(self):
         cmd, env = self.command()
@@ -342,7 +344,7 @@ PAM = no
                                      stderr=subprocess.STDOUT, env=env, cwd=self.t.out,
                                      start_new_session=True)
         self.t.at_cleanup(self.stop)
-        if not wait_port(self.port, 10, self.proc):
+        if not wait_port(self.port, 30 if self.wrapper else 10, self.proc):
             rc = self.proc.poll()
             fail("server does not listen on 127.0.0.1:%d (%s)" % (
                 self.port, "exited with %s" % rc if rc is not None else "still running"))
@@ -353,7 +355,10 @@ PAM = no
         return self.proc is not None and self.proc.poll() is None
 
     SANITIZER = re.compile(r"ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:"
-                           r"|SUMMARY: \w+Sanitizer")
+                           r"|SUMMARY: \w+Sanitizer"
+                           r"|==\d+== (Invalid (read|write|free)|Conditional jump"
+                           r"|Use of uninitialised|Mismatched free|Syscall param"
+                           r"|Source and destination overlap)")
 
     def finish(self):
         """End of the session: the server must still run, stop cleanly on
@@ -380,7 +385,7 @@ PAM = no
             except ProcessLookupError:
                 pass
             try:
-                self.proc.wait(3)
+                self.proc.wait(15 if self.wrapper else 3)
             except subprocess.TimeoutExpired:
                 try:
                     os.killpg(self.proc.pid, signal.SIGKILL)
