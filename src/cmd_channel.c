@@ -197,7 +197,7 @@ HANDLER(cmd_topic)
 	}
 	struct member *me = channel_member(ch, c);
 	if (m->nparams < 2) {
-		if (!me && ch->modes & CMODE_SECRET) {
+		if (!channel_visible_to(ch, c)) {
 			send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
 			return;
 		}

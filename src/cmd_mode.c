@@ -136,26 +136,47 @@ static int ban_del(struct channel *ch, const char *mask)
 	return 0;
 }
 
+/* The MODE line being built. Applied changes are never dropped: when the
+ * next one would not fit one line, the line so far is sent first. */
 struct change {
-	char flags[64];     /* "+o-v" */
+	struct channel *ch;
+	const char *source;  /* nick!user@host of the setter */
+	size_t head;         /* length of ":source MODE #chan " */
+	char flags[64];      /* "+o-v" */
 	size_t nflags;
-	char args[400];
+	char args[512];
 	size_t nargs;
-	int last_sign;      /* +1 / -1 / 0 */
+	int last_sign;       /* +1 / -1 / 0 */
 };
 
-static void record(struct change *ch, int plus, char mode, const char *arg)
+static void flush_changes(struct change *chg)
 {
-	if (ch->nflags + 3 >= sizeof ch->flags)
+	if (chg->nflags == 0)
 		return;
-	if (ch->last_sign != (plus ? 1 : -1)) {
-		ch->flags[ch->nflags++] = plus ? '+' : '-';
-		ch->last_sign = plus ? 1 : -1;
+	struct sbuf *b = line_new(":%s MODE %s %s%s", chg->source, chg->ch->name, chg->flags, chg->args);
+	send_to_channel(chg->ch, NULL, b);
+	if (b)
+		sbuf_unref(b);
+	chg->nflags = chg->nargs = 0;
+	chg->flags[0] = chg->args[0] = '\0';
+	chg->last_sign = 0;
+}
+
+static void record(struct change *chg, int plus, char mode, const char *arg)
+{
+	size_t alen = arg ? strlen(arg) + 1 : 0;
+	/* worst case a sign and the letter; 510 is the line limit without CRLF */
+	if (chg->nflags + 3 >= sizeof chg->flags || chg->nargs + alen >= sizeof chg->args ||
+	    chg->head + chg->nflags + 2 + chg->nargs + alen > 510)
+		flush_changes(chg);
+	if (chg->last_sign != (plus ? 1 : -1)) {
+		chg->flags[chg->nflags++] = plus ? '+' : '-';
+		chg->last_sign = plus ? 1 : -1;
 	}
-	ch->flags[ch->nflags++] = mode;
-	ch->flags[ch->nflags] = '\0';
-	if (arg && ch->nargs + strlen(arg) + 2 < sizeof ch->args)
-		ch->nargs += (size_t)snprintf(ch->args + ch->nargs, sizeof ch->args - ch->nargs, " %s", arg);
+	chg->flags[chg->nflags++] = mode;
+	chg->flags[chg->nflags] = '\0';
+	if (arg)
+		chg->nargs += (size_t)snprintf(chg->args + chg->nargs, sizeof chg->args - chg->nargs, " %s", arg);
 }
 
 static const uint16_t flag_bits[128] = {
@@ -181,7 +202,8 @@ static void channel_mode(struct client *c, struct message *m)
 	}
 	int is_op = me && me->modes & MEMBER_OP;
 	int plus = 1, argi = 2, withargs = 0, denied = 0, listed = 0;
-	struct change chg = { .flags = "", .nflags = 0 };
+	struct change chg = { .ch = ch, .source = client_mask(c, mask, sizeof mask) };
+	chg.head = strlen(chg.source) + strlen(ch->name) + 8;  /* ":" " MODE " " " */
 
 	for (const char *p = m->params[1]; *p; p++) {
 		char mode = *p;
@@ -283,13 +305,7 @@ static void channel_mode(struct client *c, struct message *m)
 		}
 		}
 	}
-	if (chg.nflags == 0)
-		return;
-	struct sbuf *b = line_new(":%s MODE %s %s%s", client_mask(c, mask, sizeof mask), ch->name,
-	                          chg.flags, chg.args);
-	send_to_channel(ch, NULL, b);
-	if (b)
-		sbuf_unref(b);
+	flush_changes(&chg);
 }
 
 HANDLER(cmd_mode)

@@ -31,8 +31,8 @@ void send_isupport(struct client *c)
 	snprintf(tok[n++], 128, "NETWORK=%s", k->network);
 	snprintf(tok[n++], 128, "NICKLEN=%d", k->nicklen);
 	snprintf(tok[n++], 128, "PREFIX=(ov)@+");
-	snprintf(tok[n++], 128, "TARGMAX=PRIVMSG:%d,NOTICE:%d,JOIN:,PART:,KICK:,NAMES:,LIST:,WHOIS:",
-	         k->max_targets, k->max_targets);
+	snprintf(tok[n++], 128, "TARGMAX=PRIVMSG:%d,NOTICE:%d,JOIN:,PART:,KICK:,NAMES:,LIST:,WHOIS:%d",
+	         k->max_targets, k->max_targets, k->max_targets);
 	snprintf(tok[n++], 128, "TOPICLEN=%d", k->topiclen);
 	snprintf(tok[n++], 128, "USERLEN=%d", USER_MAX);
 	snprintf(tok[n++], 128, "WHOX");
@@ -154,7 +154,15 @@ static void whois_channels(struct client *c, struct client *t)
 
 HANDLER(cmd_whois)
 {
-	/* "WHOIS server nick" asks a remote server; we are the only one */
+	/* "WHOIS <server> <nick>" asks the server named (or the one a nick is
+	 * on, as irssi's "WHOIS nick nick"); we are the only one */
+	if (m->nparams > 1 && !casemap_match(srv.cfg.casemapping, m->params[0], srv.cfg.name)) {
+		struct client *on = client_find(m->params[0]);
+		if (!on || !client_registered(on)) {
+			send_numeric(c, ERR_NOSUCHSERVER, "%s :No such server", m->params[0]);
+			return;
+		}
+	}
 	char *list = m->params[m->nparams > 1 ? 1 : 0];
 	char orig[400];
 	snprintf(orig, sizeof orig, "%s", list);
@@ -300,7 +308,8 @@ HANDLER(cmd_who)
 		struct channel *ch = channel_find(mask);
 		if (ch) {
 			int member = channel_member(ch, c) != NULL;
-			if (member || !(ch->modes & CMODE_SECRET))
+			/* +s and +p hide the member list from outsiders, as NAMES does */
+			if (channel_visible_to(ch, c))
 				for (struct member *mb = ch->members; mb; mb = mb->cnext) {
 					if (!member && mb->cl->umodes & UMODE_INVISIBLE)
 						continue;

@@ -548,8 +548,9 @@ void conn_configure(size_t sendq, size_t recvq, int flood_burst, int flood_rate,
 		char *nb = realloc(rbuf, recvq + MAX_TAGGED_LINE + RBUF_SIZE + 1);
 		if (nb)
 			rbuf = nb;
-		lim.recvq = recvq;
 	}
+	/* also when lowered by a reload: the larger rbuf is simply kept */
+	lim.recvq = recvq;
 	lim.flood_on = flood_burst > 0;
 	lim.flood_step = flood_rate > 0 ? 1.0 / flood_rate : 0;
 	lim.flood_max = flood_burst * lim.flood_step;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -134,6 +135,11 @@ int listener_apply(const struct config *cfg, char *err, size_t errlen)
 	struct listener *fresh[CONFIG_MAX_LISTEN];
 	int nfresh = 0;
 
+	/* under socket activation the .socket unit owns the addresses: [listen]
+	 * is ignored at start (see main.c) and must stay ignored on reload */
+	for (int j = 0; j < nlisteners; j++)
+		if (listeners[j]->adopted)
+			return 0;
 	/* open every new address first, so a failure changes nothing */
 	for (int i = 0; i < cfg->nlisten; i++) {
 		int found = 0;
@@ -185,7 +191,14 @@ int listener_adopt_systemd(void)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		ls->adopted = 1;
-		snprintf(ls->text, sizeof ls->text, "systemd socket %d", fd);
+		char host[INET6_ADDRSTRLEN], port[8];
+		if (getnameinfo((struct sockaddr *)&ls->sa, ls->salen, host, sizeof host, port,
+		                sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+			snprintf(ls->text, sizeof ls->text, "%s%s%s:%s",
+			         ls->sa.ss_family == AF_INET6 ? "[" : "", host,
+			         ls->sa.ss_family == AF_INET6 ? "]" : "", port);
+		else
+			snprintf(ls->text, sizeof ls->text, "systemd fd %d", fd);
 		ev_io_init(&ls->io, on_listen, fd, EV_READ);
 		ev_io_start(loop, &ls->io);
 		listeners[nlisteners++] = ls;
@@ -195,6 +208,9 @@ int listener_adopt_systemd(void)
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
+	if (adopted)
+		log_info("socket activation: serving %d socket%s from systemd, [listen] is ignored",
+		         adopted, adopted == 1 ? "" : "s");
 	return adopted;
 }
 

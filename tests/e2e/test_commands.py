@@ -729,6 +729,131 @@ def test_mode_bans():
         assert lines == [":irc.test 368 alice #b :End of channel ban list"], lines
 
 
+def mode_changes(lines, chan):
+    """(sign+letter, argument or None) pairs of every MODE line for chan,
+    checking each line's own arity (b,k,o,v always take one; l when set)."""
+    out = []
+    for l in lines:
+        parts = l.split(" ")
+        if len(parts) < 4 or parts[1] != "MODE" or parts[2] != chan:
+            continue
+        assert len(l) <= 510, (len(l), l)
+        flags, args, sign = parts[3], parts[4:], "+"
+        for f in flags:
+            if f in "+-":
+                sign = f
+                continue
+            takes = f in "bkov" or (f == "l" and sign == "+")
+            out.append((sign + f, args.pop(0) if takes else None))
+        assert not args, ("arguments left over", l)
+    return out
+
+
+def test_mode_long_ban_masks_are_split_never_dropped():
+    with running(NOFLOOD) as srv:
+        op = "Op" + "x" * 28                          # longest nick: longest source
+        a = srv.client(op, user="u" * 10).join("#b")
+        b = srv.client("bob").join("#b")
+        a.sync()
+        b.sync()
+        masks = ["m%d%s!*@*" % (i, "y" * 72) for i in range(6)]
+        line = "MODE #b +bbbbbb " + " ".join(masks)
+        assert len(line) <= 510, len(line)
+        a.send(line)
+        got = mode_changes(b.sync(), "#b")
+        assert got == [("+b", m) for m in masks], got
+        lines = reply(b, "MODE #b b", " 368 ")
+        assert sorted(l.split()[4] for l in lines if " 367 " in l) == sorted(masks), lines
+
+
+def test_mode_very_long_flag_string_stays_consistent():
+    with running(NOFLOOD) as srv:
+        a = srv.client("alice").join("#f")
+        b = srv.client("bob").join("#f")
+        a.sync()
+        b.sync()
+        a.send("MODE #f " + "+i-i" * 60 + "+m")
+        got = mode_changes(b.sync(), "#f")
+        state = set("nt")
+        for change, _ in got:
+            (state.add if change[0] == "+" else state.discard)(change[1])
+        lines = reply(b, "MODE #f", " 329 ")
+        shown = lines[-2].split()[4].lstrip("+")
+        assert set(shown) == state, (shown, state, got)
+
+
+def test_ban_list_full_478():
+    with running(NOFLOOD + "max_bans = 2\n") as srv:
+        a = srv.client("alice").join("#b")
+        assert isupport(a)["MAXLIST"] == "b:2"
+        a.send("MODE #b +bbb x y z")
+        a.expect(num(478, "alice", r"#b z!\*@\* :.*"))
+        a.expect(src("alice") + r"MODE #b \+bb x!\*@\* y!\*@\*$")
+
+
+def test_private_channel_hidden_from_who_and_topic_of_outsiders():
+    with running(NOFLOOD) as srv:
+        a = srv.client("alice").join("#p")
+        a.send("TOPIC #p :private matters")
+        a.expect("TOPIC #p")
+        a.send("MODE #p +p")
+        a.expect(r"MODE #p \+p$")
+        o = srv.client("out")
+        lines = reply(o, "WHO #p", " 315 ")
+        assert lines == [":irc.test 315 out #p :End of /WHO list"], lines
+        lines = reply(o, "WHO #p %cuhsnfdar", " 315 ")
+        assert lines == [":irc.test 315 out #p :End of /WHO list"], lines
+        o.send("TOPIC #p")
+        o.expect(num(442, "out", "#p :You're not on that channel"))
+        lines = reply(o, "NAMES #p", " 366 ")
+        assert lines == [":irc.test 366 out #p :End of /NAMES list"], lines
+        # the member still sees everything
+        a.send("WHO #p")
+        a.expect(num(352, "alice", r"#p alice .* H@ :0 Test User"))
+        a.send("TOPIC #p")
+        a.expect(num(332, "alice", "#p :private matters"))
+
+
+def test_kick_several_users_one_line_each():
+    with running(NOFLOOD) as srv:
+        a = srv.client("alice").join("#k")
+        b = srv.client("bob").join("#k")
+        c = srv.client("carol").join("#k")
+        a.sync()
+        a.send("KICK #k bob,nobody,carol :bye all")
+        a.expect(src("alice") + "KICK #k bob :bye all$")
+        a.expect(num(401, "alice", "nobody :No such nick/channel"))
+        a.expect(src("alice") + "KICK #k carol :bye all$")
+        c.expect(src("alice") + "KICK #k bob :bye all$")
+        c.expect(src("alice") + "KICK #k carol :bye all$")
+        none(b, "KICK #k carol")
+
+
+def test_whois_targmax_and_remote_server_form():
+    with running(NOFLOOD) as srv:
+        a = srv.client("alice")
+        targmax = dict(t.split(":", 1) for t in isupport(a)["TARGMAX"].split(","))
+        limit = int(targmax["WHOIS"]) if targmax.get("WHOIS") else 8
+        nicks = ["n%d" % i for i in range(limit)]
+        others = [srv.client(n) for n in nicks]   # kept: a dropped socket quits
+        lines = reply(a, "WHOIS " + ",".join(nicks), " 318 ")
+        assert sorted(l.split()[3] for l in lines if " 311 " in l) == nicks, lines
+        # "WHOIS <server> <nick>": our name or a nick on it is fine, else 402
+        a.send("WHOIS irc.test n0")
+        a.expect(num(311, "alice", r"n0 n0 .*"))
+        a.expect(num(318, "alice", "n0 :End of /WHOIS list"))
+        a.send("WHOIS *.test n0")
+        a.expect(num(311, "alice", r"n0 n0 .*"))
+        a.expect(num(318, "alice", "n0 :End of /WHOIS list"))
+        a.send("WHOIS n1 n0")
+        a.expect(num(311, "alice", r"n0 n0 .*"))
+        a.expect(num(318, "alice", "n0 :End of /WHOIS list"))
+        lines = reply(a, "WHOIS other.server n0", " (402|318) ")
+        assert lines == [":irc.test 402 alice other.server :No such server"], lines
+        none(a, " 318 ")
+        assert len(others) == limit
+
+
 # ---------------------------------------------------------------- user MODE
 
 def test_user_modes():
