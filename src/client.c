@@ -27,6 +27,9 @@ struct client *client_find(const char *nick)
 {
 	char key[NICK_MAX + 1];
 	struct client *c;
+	/* folding truncates: a longer name would find the nick it starts with */
+	if (strlen(nick) > NICK_MAX)
+		return NULL;
 	casemap_fold(srv.cfg.casemapping, key, sizeof key, nick);
 	HASH_FIND_STR(srv.nicks, key, c);
 	return c;

@@ -17,7 +17,10 @@ struct parse_state {
 	struct config *cfg;
 	char err[256];      /* first error, without the file:line part */
 	int have_listen;    /* first [listen] entry replaces the default */
+	int motd_inline;    /* motd seen (conflicts with motd_file) */
 };
+
+static char *read_file(const char *path);
 
 void config_defaults(struct config *cfg)
 {
@@ -177,9 +180,23 @@ static int on_server(struct parse_state *st, const char *s, const char *n, const
 		return set_str(st, s, n, cfg->admin, sizeof cfg->admin, v);
 	if (strcmp(n, "password") == 0)
 		return set_str(st, s, n, cfg->password, sizeof cfg->password, v);
-	if (strcmp(n, "motd_file") == 0)
-		return set_str(st, s, n, cfg->motd_file, sizeof cfg->motd_file, v);
+	if (strcmp(n, "motd_file") == 0) {
+		/* read here, not after parsing, so an error can name this line */
+		if (st->motd_inline)
+			return fail(st, s, n, "motd and motd_file are both set; keep one%s", "");
+		if (!set_str(st, s, n, cfg->motd_file, sizeof cfg->motd_file, v))
+			return 0;
+		char *text = read_file(v);
+		if (!text)
+			return fail(st, s, n, "cannot read %s: %s", v, strerror(errno));
+		free(cfg->motd);
+		cfg->motd = text;
+		return 1;
+	}
 	if (strcmp(n, "motd") == 0) {
+		if (cfg->motd_file[0])
+			return fail(st, s, n, "motd and motd_file are both set; keep one%s", "");
+		st->motd_inline = 1;
 		/* repeated or continued lines append, one MOTD line each */
 		size_t old = cfg->motd ? strlen(cfg->motd) : 0, add = strlen(v);
 		char *m = realloc(cfg->motd, old + add + 2);
@@ -350,7 +367,14 @@ static char *read_file(const char *path)
 			buf = nb;
 		}
 	}
+	/* a directory opens fine and then fails to read: that is an error too */
+	int bad = ferror(f), saved = errno;
 	fclose(f);
+	if (bad) {
+		free(buf);
+		errno = saved;
+		return NULL;
+	}
 	if (buf)
 		buf[len] = '\0';
 	return buf;
@@ -359,18 +383,6 @@ static char *read_file(const char *path)
 /* Checks across keys, after the whole file is read. */
 static int validate(const char *file, struct config *cfg, char *err, size_t errlen)
 {
-	if (cfg->motd_file[0]) {
-		if (cfg->motd) {
-			snprintf(err, errlen, "%s: [server] motd and motd_file are both set; keep one", file);
-			return -1;
-		}
-		cfg->motd = read_file(cfg->motd_file);
-		if (!cfg->motd) {
-			snprintf(err, errlen, "%s: [server] motd_file: cannot read %s: %s", file,
-			         cfg->motd_file, strerror(errno));
-			return -1;
-		}
-	}
 	if (cfg->nlisten == 0) {
 		snprintf(err, errlen, "%s: [listen] has no address", file);
 		return -1;

@@ -1,0 +1,505 @@
+/* test_config.c - config_defaults / config_load_string / config_load */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+#define NAME "test.ini"
+
+static struct config cfg;
+static char err[512];
+
+static int load(const char *text)
+{
+	err[0] = '\0';
+	return config_load_string(NAME, text, &cfg, err, sizeof err);
+}
+
+static void load_ok(const char *text)
+{
+	int rc = load(text);
+	cr_assert_eq(rc, 0, "unexpected error: %s", err);
+}
+
+/* The load fails and the message names file, line and key, plus `what`
+ * (a fragment of the reason). */
+static void load_fails(const char *text, int line, const char *key, const char *what)
+{
+	char where[64];
+	cr_assert_eq(load(text), -1, "accepted:\n%s", text);
+	snprintf(where, sizeof where, "%s:%d: ", NAME, line);
+	cr_assert(strncmp(err, where, strlen(where)) == 0, "no \"%s\" in: %s", where, err);
+	cr_assert_not_null(strstr(err, key), "key \"%s\" not in: %s", key, err);
+	if (what)
+		cr_assert_not_null(strstr(err, what), "\"%s\" not in: %s", what, err);
+	cr_assert_null(cfg.motd, "motd not freed on error");
+}
+
+static char tmpdir[64];
+
+static void teardown(void)
+{
+	config_free(&cfg);
+	if (tmpdir[0])
+		rmdir(tmpdir);  /* tests unlink their files; fails harmlessly if not */
+}
+
+TestSuite(config, .fini = teardown);
+
+/* A file in a fresh temporary directory; returns its path (static). */
+static const char *temp_file(const char *base, const char *text)
+{
+	static char path[128];
+	char *dir = tmpdir;
+	if (!dir[0]) {
+		snprintf(tmpdir, sizeof tmpdir, "/tmp/ircmini-unit-XXXXXX");
+		cr_assert_not_null(mkdtemp(dir));
+	}
+	snprintf(path, sizeof path, "%s/%s", tmpdir, base);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static int port_of(const struct listen_addr *la)
+{
+	if (la->sa.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&la->sa)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&la->sa)->sin6_port);
+}
+
+/* ---- defaults */
+
+Test(config, defaults_follow_modern_networks)
+{
+	config_defaults(&cfg);
+	cr_assert_eq(cfg.nicklen, 30);
+	cr_assert_eq(cfg.channellen, 50);
+	cr_assert_eq(cfg.topiclen, 390);
+	cr_assert_eq(cfg.casemapping, CASEMAP_RFC1459);
+	cr_assert_eq(cfg.log_level, LOG_INFO);
+	cr_assert_str_eq(cfg.name, "irc.localhost");
+	cr_assert_str_eq(cfg.network, "ircmini");
+	cr_assert_null(cfg.motd);
+	cr_assert_str_eq(cfg.password, "");
+	cr_assert_gt(cfg.max_clients, 0);
+	cr_assert_gt(cfg.max_channels, 0);
+	cr_assert_gt(cfg.max_targets, 0);
+	cr_assert_gt(cfg.ping_interval, 0);
+	cr_assert_gt(cfg.ping_timeout, 0);
+	cr_assert_gt(cfg.registration_timeout, 0);
+	cr_assert_geq(cfg.sendq, 4096);
+	cr_assert_geq(cfg.recvq, 1024);
+	cr_assert_eq(cfg.nopers, 0);
+	cr_assert_eq(cfg.nlisten, 1);
+	cr_assert_str_eq(cfg.listen[0].text, "127.0.0.1:6667");
+	cr_assert_eq(cfg.listen[0].sa.ss_family, AF_INET);
+	cr_assert_eq(port_of(&cfg.listen[0]), 6667);
+}
+
+Test(config, empty_file_gives_defaults)
+{
+	load_ok("");
+	cr_assert_eq(cfg.nicklen, 30);
+	cr_assert_eq(cfg.channellen, 50);
+	cr_assert_eq(cfg.topiclen, 390);
+	cr_assert_eq(cfg.nlisten, 1);
+	cr_assert_eq(port_of(&cfg.listen[0]), 6667);
+}
+
+Test(config, comments_and_blank_lines)
+{
+	load_ok("; comment\n# another\n\n[server]\nname = irc.example.org ; inline\n");
+	cr_assert_str_eq(cfg.name, "irc.example.org");
+}
+
+Test(config, full_valid_file)
+{
+	load_ok("[server]\n"
+	        "name = irc.example.org\n"
+	        "network = ExampleNet\n"
+	        "description = a test server\n"
+	        "admin = root@example.org\n"
+	        "password = sekrit\n"
+	        "casemapping = ascii\n"
+	        "log_level = debug\n"
+	        "[listen]\n"
+	        "address = 127.0.0.1:7000\n"
+	        "[limits]\n"
+	        "nicklen = 16\n"
+	        "channellen = 32\n"
+	        "topiclen = 300\n"
+	        "sendq = 65536\n"
+	        "recvq = 4096\n"
+	        "[operators]\n"
+	        "alice = $6$saltsalt$0123456789abcdefghij\n"
+	        "[tls]\n"
+	        "certificate = /etc/ssl/cert.pem\n"
+	        "key = /etc/ssl/key.pem\n");
+	cr_assert_str_eq(cfg.name, "irc.example.org");
+	cr_assert_str_eq(cfg.network, "ExampleNet");
+	cr_assert_str_eq(cfg.description, "a test server");
+	cr_assert_str_eq(cfg.admin, "root@example.org");
+	cr_assert_str_eq(cfg.password, "sekrit");
+	cr_assert_eq(cfg.casemapping, CASEMAP_ASCII);
+	cr_assert_eq(cfg.log_level, LOG_DEBUG);
+	cr_assert_eq(cfg.nlisten, 1);
+	cr_assert_eq(port_of(&cfg.listen[0]), 7000);
+	cr_assert_eq(cfg.nicklen, 16);
+	cr_assert_eq(cfg.channellen, 32);
+	cr_assert_eq(cfg.topiclen, 300);
+	cr_assert_eq(cfg.sendq, 65536);
+	cr_assert_eq(cfg.recvq, 4096);
+	cr_assert_eq(cfg.nopers, 1);
+	cr_assert_str_eq(cfg.opers[0].name, "alice");
+	cr_assert_str_eq(cfg.opers[0].hash, "$6$saltsalt$0123456789abcdefghij");
+	cr_assert_str_eq(cfg.tls_certificate, "/etc/ssl/cert.pem");
+	cr_assert_str_eq(cfg.tls_key, "/etc/ssl/key.pem");
+}
+
+Test(config, casemapping_and_log_level_values)
+{
+	load_ok("[server]\ncasemapping = RFC1459\nlog_level = warning\n");
+	cr_assert_eq(cfg.casemapping, CASEMAP_RFC1459);
+	cr_assert_eq(cfg.log_level, LOG_WARN);
+	config_free(&cfg);
+	load_ok("[server]\nlog_level = error\n");
+	cr_assert_eq(cfg.log_level, LOG_ERROR);
+}
+
+/* ---- every [limits] key: min and max accepted, one beyond refused */
+
+static const struct {
+	const char *key;
+	long min, max;
+} limit_keys[] = {
+	{ "max_clients", 1, 1000000 },
+	{ "max_per_ip", 0, 1000000 },
+	{ "nicklen", 9, 30 },
+	{ "channellen", 2, 50 },
+	{ "topiclen", 1, 390 },
+	{ "awaylen", 1, 390 },
+	{ "kicklen", 1, 390 },
+	{ "max_channels", 1, 10000 },
+	{ "max_members", 0, 1000000 },
+	{ "max_targets", 1, 100 },
+	{ "max_bans", 1, 10000 },
+	{ "ping_interval", 5, 86400 },
+	{ "ping_timeout", 5, 86400 },
+	{ "registration_timeout", 1, 3600 },
+	{ "flood_burst", 0, 100000 },
+	{ "flood_rate", 1, 100000 },
+	{ "whowas", 0, 100000 },
+};
+
+static long limit_value(const char *key)
+{
+	const struct {
+		const char *key;
+		const int *v;
+	} f[] = {
+		{ "max_clients", &cfg.max_clients }, { "max_per_ip", &cfg.max_per_ip },
+		{ "nicklen", &cfg.nicklen }, { "channellen", &cfg.channellen },
+		{ "topiclen", &cfg.topiclen }, { "awaylen", &cfg.awaylen },
+		{ "kicklen", &cfg.kicklen }, { "max_channels", &cfg.max_channels },
+		{ "max_members", &cfg.max_members }, { "max_targets", &cfg.max_targets },
+		{ "max_bans", &cfg.max_bans }, { "ping_interval", &cfg.ping_interval },
+		{ "ping_timeout", &cfg.ping_timeout },
+		{ "registration_timeout", &cfg.registration_timeout },
+		{ "flood_burst", &cfg.flood_burst }, { "flood_rate", &cfg.flood_rate },
+		{ "whowas", &cfg.whowas },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (strcmp(f[i].key, key) == 0)
+			return *f[i].v;
+	cr_assert_fail("no field for %s", key);
+	return -1;
+}
+
+Test(config, every_limit_in_range_is_stored)
+{
+	char text[128];
+	for (size_t i = 0; i < sizeof limit_keys / sizeof limit_keys[0]; i++) {
+		long bounds[2] = { limit_keys[i].min, limit_keys[i].max };
+		for (int b = 0; b < 2; b++) {
+			snprintf(text, sizeof text, "[limits]\n%s = %ld\n", limit_keys[i].key, bounds[b]);
+			load_ok(text);
+			cr_assert_eq(limit_value(limit_keys[i].key), bounds[b], "%s", limit_keys[i].key);
+			config_free(&cfg);
+		}
+	}
+}
+
+Test(config, every_limit_out_of_range_fails)
+{
+	char text[128], key[64];
+	for (size_t i = 0; i < sizeof limit_keys / sizeof limit_keys[0]; i++) {
+		long bad[2] = { limit_keys[i].min - 1, limit_keys[i].max + 1 };
+		snprintf(key, sizeof key, "[limits] %s:", limit_keys[i].key);
+		for (int b = 0; b < 2; b++) {
+			snprintf(text, sizeof text, "\n[limits]\n%s = %ld\n", limit_keys[i].key, bad[b]);
+			load_fails(text, 3, key, "out of range");
+		}
+	}
+}
+
+Test(config, sizes_have_minimums)
+{
+	load_fails("[limits]\nsendq = 4095\n", 2, "[limits] sendq:", "out of range");
+	load_fails("[limits]\nrecvq = 1023\n", 2, "[limits] recvq:", "out of range");
+	load_fails("[limits]\nsendq = lots\n", 2, "[limits] sendq:", "not a number");
+}
+
+Test(config, bad_numbers)
+{
+	load_fails("[limits]\nnicklen = abc\n", 2, "[limits] nicklen:", "not a number: \"abc\"");
+	load_fails("[limits]\nnicklen = 12abc\n", 2, "[limits] nicklen:", "not a number");
+	load_fails("[limits]\nnicklen = 1.5\n", 2, "[limits] nicklen:", "not a number");
+	load_fails("[limits]\nnicklen =\n", 2, "[limits] nicklen:", "not a number");
+	load_fails("[limits]\nmax_clients = 99999999999999999999999\n", 2,
+	           "[limits] max_clients:", "not a number");
+	load_fails("[limits]\nnicklen = 31\n", 2, "[limits] nicklen:", "31 out of range 9..30");
+	load_fails("[limits]\ntopiclen = -1\n", 2, "[limits] topiclen:", "out of range");
+}
+
+/* ---- unknown sections and keys */
+
+Test(config, unknown_section)
+{
+	load_fails("[server]\nname = irc.x.org\n\n[bogus]\nfoo = 1\n", 5, "foo", "[bogus]");
+}
+
+Test(config, unknown_key_in_each_section)
+{
+	load_fails("[server]\nnmae = irc.x.org\n", 2, "[server] nmae:", "unknown key");
+	load_fails("[listen]\nport = 6667\n", 2, "[listen] port:", "unknown key");
+	load_fails("[limits]\nnicklength = 20\n", 2, "[limits] nicklength:", "unknown key");
+	load_fails("[tls]\ncert = /x.pem\n", 2, "[tls] cert:", "unknown key");
+	/* in [operators] every key is an operator name: a bad one is refused */
+	load_fails("[operators]\nbad*name = $6$saltsalt$0123456789abcdefghij\n", 2,
+	           "[operators] bad*name:", "operator name");
+}
+
+Test(config, key_outside_any_section)
+{
+	load_fails("name = irc.x.org\n", 1, "name", NULL);
+}
+
+Test(config, syntax_error_names_line)
+{
+	load_fails("[server]\nname = irc.x.org\nthis line has no equals sign\n", 3, "syntax error", NULL);
+}
+
+Test(config, first_error_wins)
+{
+	load_fails("[limits]\nnicklen = 99\nchannellen = 1\n", 2, "[limits] nicklen:", "out of range");
+}
+
+/* ---- [server] values */
+
+Test(config, bad_server_values)
+{
+	load_fails("[server]\nname = nodot\n", 2, "[server] name:", "nodot");
+	load_fails("[server]\nname = irc.x.org extra\n", 2, "[server] name:", NULL);
+	load_fails("[server]\nname = *.x.org\n", 2, "[server] name:", NULL);
+	load_fails("[server]\nnetwork = Two Words\n", 2, "[server] network:", NULL);
+	load_fails("[server]\nnetwork =\n", 2, "[server] network:", NULL);
+}
+
+Test(config, value_too_long)
+{
+	char text[256];
+	snprintf(text, sizeof text, "[server]\nname = %.*s.org\n", 70,
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	load_fails(text, 2, "[server] name:", "too long");
+}
+
+Test(config, bad_casemapping)
+{
+	load_fails("[server]\ncasemapping = strict-rfc1459\n", 2, "[server] casemapping:",
+	           "strict-rfc1459");
+	load_fails("[server]\ncasemapping =\n", 2, "[server] casemapping:", NULL);
+}
+
+Test(config, bad_log_level)
+{
+	load_fails("[server]\nlog_level = verbose\n", 2, "[server] log_level:", "verbose");
+	load_fails("[server]\nlog_level = 3\n", 2, "[server] log_level:", NULL);
+}
+
+/* ---- [listen] */
+
+Test(config, several_listen_addresses)
+{
+	load_ok("[listen]\n"
+	        "address = 127.0.0.1:6667\n"
+	        "address = [::1]:6667\n"
+	        "address = 127.0.0.2:6697\n"
+	        "address = *:7000\n");
+	cr_assert_eq(cfg.nlisten, 4);
+	cr_assert_eq(cfg.listen[0].sa.ss_family, AF_INET);
+	cr_assert_eq(cfg.listen[0].salen, sizeof(struct sockaddr_in));
+	cr_assert_eq(port_of(&cfg.listen[0]), 6667);
+	cr_assert_eq(cfg.listen[0].tls, 0);
+
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&cfg.listen[1].sa;
+	cr_assert_eq(cfg.listen[1].sa.ss_family, AF_INET6);
+	cr_assert_eq(cfg.listen[1].salen, sizeof(struct sockaddr_in6));
+	cr_assert(IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr));
+	cr_assert_eq(port_of(&cfg.listen[1]), 6667);
+	cr_assert_str_eq(cfg.listen[1].text, "[::1]:6667");
+
+	cr_assert_eq(port_of(&cfg.listen[2]), 6697);
+	cr_assert_str_eq(cfg.listen[2].text, "127.0.0.2:6697");
+
+	const struct sockaddr_in *any = (const struct sockaddr_in *)&cfg.listen[3].sa;
+	cr_assert_eq(any->sin_addr.s_addr, htonl(INADDR_ANY));
+	cr_assert_eq(port_of(&cfg.listen[3]), 7000);
+}
+
+Test(config, listen_replaces_default)
+{
+	load_ok("[listen]\naddress = [::1]:6668\n");
+	cr_assert_eq(cfg.nlisten, 1);
+	cr_assert_eq(cfg.listen[0].sa.ss_family, AF_INET6);
+	cr_assert_eq(port_of(&cfg.listen[0]), 6668);
+}
+
+Test(config, bad_addresses)
+{
+	static const char *bad[] = {
+		"127.0.0.1",         /* missing port */
+		"127.0.0.1:",        /* empty port */
+		"127.0.0.1:0",       /* port 0 */
+		"127.0.0.1:70000",   /* port too big */
+		"127.0.0.1:-1",
+		"127.0.0.1:66x",
+		"irc.example.org:6667", /* a name, not an address */
+		"garbage:6667",
+		"300.1.2.3:6667",
+		"::1:6667",          /* IPv6 without brackets */
+		"::1",
+		"[::1]",             /* bracketed, no port */
+		"[::1]6667",
+		"[::1:6667",
+		"[nonsense]:6667",
+		":6667",
+	};
+	char text[128];
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "[listen]\naddress = 127.0.0.1:6667\naddress = %s\n", bad[i]);
+		load_fails(text, 3, "[listen] address:", bad[i]);
+	}
+	load_fails("[listen]\ntls = 127.0.0.1\n", 2, "[listen] tls:", "address:port");
+}
+
+Test(config, too_many_listeners)
+{
+	char text[2048];
+	size_t n = (size_t)snprintf(text, sizeof text, "[listen]\n");
+	for (int i = 0; i < CONFIG_MAX_LISTEN + 1; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "address = 127.0.0.1:%d\n", 7000 + i);
+	load_fails(text, CONFIG_MAX_LISTEN + 2, "[listen] address:", "too many");
+}
+
+/* ---- [operators] */
+
+Test(config, operator_must_be_a_crypt_hash)
+{
+	load_fails("[operators]\nalice = hunter2\n", 2, "[operators] alice:", "crypt");
+	load_fails("[operators]\nalice = $6$short\n", 2, "[operators] alice:", "crypt");
+	load_fails("[operators]\nalice = $nodollarsafterthefirst\n", 2, "[operators] alice:", "crypt");
+	load_fails("[operators]\nalice =\n", 2, "[operators] alice:", "crypt");
+}
+
+Test(config, several_operators)
+{
+	load_ok("[operators]\n"
+	        "alice = $6$saltsalt$0123456789abcdefghij\n"
+	        "bob = $y$j9T$abcdefghijklmnop$qrstuvwxyz\n");
+	cr_assert_eq(cfg.nopers, 2);
+	cr_assert_str_eq(cfg.opers[1].name, "bob");
+	cr_assert_str_eq(cfg.opers[1].hash, "$y$j9T$abcdefghijklmnop$qrstuvwxyz");
+}
+
+/* ---- MOTD */
+
+Test(config, inline_motd_lines_append)
+{
+	load_ok("[server]\n"
+	        "motd = first line\n"
+	        "motd = second line\n"
+	        "  continued line\n"
+	        "name = irc.x.org\n"
+	        "motd = last\n");
+	cr_assert_str_eq(cfg.motd, "first line\nsecond line\ncontinued line\nlast\n");
+}
+
+Test(config, motd_file_is_read)
+{
+	const char *path = temp_file("motd.txt", "Hello from a file.\nSecond line.\n");
+	char text[256];
+	snprintf(text, sizeof text, "[server]\nmotd_file = %s\n", path);
+	load_ok(text);
+	cr_assert_str_eq(cfg.motd, "Hello from a file.\nSecond line.\n");
+	cr_assert_str_eq(cfg.motd_file, path);
+	unlink(path);
+}
+
+Test(config, motd_and_motd_file_both_set)
+{
+	const char *path = temp_file("motd.txt", "x\n");
+	char text[256];
+	snprintf(text, sizeof text, "[server]\nmotd = inline\nmotd_file = %s\n", path);
+	load_fails(text, 3, "motd_file", "both");
+	snprintf(text, sizeof text, "[server]\nmotd_file = %s\n\nmotd = inline\n", path);
+	load_fails(text, 4, "motd", "both");
+	unlink(path);
+}
+
+Test(config, unreadable_motd_file)
+{
+	load_fails("[server]\nname = irc.x.org\nmotd_file = /nonexistent/ircmini/motd\n", 3,
+	           "[server] motd_file:", "/nonexistent/ircmini/motd");
+	/* a directory opens but cannot be read */
+	load_fails("[server]\nmotd_file = /\n", 2, "[server] motd_file:", "cannot read");
+}
+
+/* ---- config_load (from a file) */
+
+Test(config, load_file_ok)
+{
+	const char *path = temp_file("ok.ini", "[server]\nname = irc.file.org\n[limits]\nnicklen = 20\n");
+	cr_assert_eq(config_load(path, &cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(cfg.name, "irc.file.org");
+	cr_assert_eq(cfg.nicklen, 20);
+	unlink(path);
+}
+
+Test(config, load_file_error_names_path_line_key)
+{
+	const char *path = temp_file("bad.ini", "; comment\n[server]\nname = irc.file.org\n\n"
+	                                        "[limits]\nchannellen = 500\n");
+	char want[160];
+	cr_assert_eq(config_load(path, &cfg, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s:6: [limits] channellen:", path);
+	cr_assert(strncmp(err, want, strlen(want)) == 0, "want \"%s\" got: %s", want, err);
+	cr_assert_not_null(strstr(err, "out of range"), "%s", err);
+	unlink(path);
+}
+
+Test(config, missing_file)
+{
+	cr_assert_eq(config_load("/nonexistent/ircmini.ini", &cfg, err, sizeof err), -1);
+	cr_assert(strncmp(err, "/nonexistent/ircmini.ini: ", 26) == 0, "%s", err);
+	cr_assert_not_null(strstr(err, "No such file"), "%s", err);
+}
