@@ -16,6 +16,7 @@
 
 static void user_mode(struct client *c, struct message *m)
 {
+	char mask[160];
 	struct client *t = client_find(m->params[0]);
 	if (!t) {
 		send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", m->params[0]);
@@ -73,7 +74,7 @@ static void user_mode(struct client *c, struct message *m)
 	if (unknown)
 		send_numeric(c, ERR_UMODEUNKNOWNFLAG, ":Unknown MODE flag");
 	if (na || nr)
-		send_line(c, ":%s MODE %s :%s%s%s%s", c->nick, c->nick, na ? "+" : "", added,
+		send_line(c, ":%s MODE %s :%s%s%s%s", client_mask(c, mask, sizeof mask), c->nick, na ? "+" : "", added,
 		          nr ? "-" : "", removed);
 }
 

@@ -36,7 +36,8 @@ HANDLER(cmd_oper)
 		srv.opers++;
 	}
 	send_numeric(c, RPL_YOUREOPER, ":You are now an IRC operator");
-	send_line(c, ":%s MODE %s :+o", c->nick, c->nick);
+	char mask[160];
+	send_line(c, ":%s MODE %s :+o", client_mask(c, mask, sizeof mask), c->nick);
 	log_info("OPER %s by %s@%s", o->name, c->nick, c->host);
 }
 

@@ -352,7 +352,7 @@ def test_irssi_channel_sync_queries():
     with running() as srv:
         a = srv.client("irssi1").join("#test")
         a.send("MODE irssi1 +i")
-        a.expect(r"^:irssi1 MODE irssi1 :\+i$")
+        a.expect(r"^:irssi1!irssi1@127.0.0.1 MODE irssi1 :\+i$")
         a.send("MODE irssi1")
         a.expect(r" 221 irssi1 \+i$")
         a.send("MODE #test")
