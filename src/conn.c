@@ -313,14 +313,15 @@ static void keep_rest(struct conn *c, const char *p, size_t n)
 		conn_kill(c, "Excess Flood");
 		return;
 	}
-	if (!c->inbuf) {
-		c->inbuf = malloc(lim.recvq + MAX_TAGGED_LINE);
-		if (!c->inbuf) {
-			conn_kill(c, "Out of memory");
-			return;
-		}
+	/* sized to what is held (rounded), not to recvq: a partial line must
+	 * not cost an idle client 25 KiB */
+	char *nb = realloc(c->inbuf, (n + 255) & ~(size_t)255);
+	if (!nb) {
+		conn_kill(c, "Out of memory");
+		return;
 	}
-	memmove(c->inbuf, p, n);
+	c->inbuf = nb;
+	memcpy(c->inbuf, p, n);
 	c->inlen = (uint32_t)n;
 }
 
