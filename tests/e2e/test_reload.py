@@ -12,7 +12,10 @@ import subprocess
 import tempfile
 import time
 
-from ircharness import BINARY, TIMEOUT, Client, free_port, running, run_tests
+from ircharness import BINARY, TIMEOUT, WRAPPER, Client, free_port, running, run_tests
+
+# valgrind (IRCMINI_WRAPPER) is slow to start and stop
+SLOW = 6 if WRAPPER else 1
 
 
 def config(port, *extra_ports, motd="old motd", description="Old description",
@@ -34,7 +37,7 @@ def reload(srv, text=None, expect="configuration reloaded"):
             f.write(text)
     before = count(srv, expect)
     srv.proc.send_signal(signal.SIGHUP)
-    deadline = time.time() + TIMEOUT
+    deadline = time.time() + TIMEOUT * SLOW
     while count(srv, expect) == before:
         assert srv.proc.poll() is None, "server died on SIGHUP:\n" + srv.stderr()
         assert time.time() < deadline, "no /%s/ after SIGHUP:\n%s" % (expect, srv.stderr())
@@ -187,7 +190,7 @@ def test_log_lines_and_level_on_reload():
         c = srv.client("loud1")
         c.send("QUIT :gone now")
         c.wait_closed()
-        deadline = time.time() + TIMEOUT
+        deadline = time.time() + TIMEOUT * SLOW
         while "disconnected loud1" not in srv.stderr() and time.time() < deadline:
             time.sleep(0.02)
         log = srv.stderr()
@@ -199,8 +202,9 @@ def test_log_lines_and_level_on_reload():
         assert "\x1b[" not in log
 
 
-def run_binary(args, timeout=TIMEOUT):
-    return subprocess.run([BINARY] + args, capture_output=True, text=True, timeout=timeout)
+def run_binary(args):
+    return subprocess.run(WRAPPER + [BINARY] + args, capture_output=True, text=True,
+                          timeout=TIMEOUT * SLOW)
 
 
 def test_check_mode_exit_codes():
@@ -277,15 +281,15 @@ def test_socket_activation_replaces_listen():
         f.write(config(conf_port))
     log = open(os.path.join(d, "stderr.log"), "w+")
     # the tool binds sock_port, then execs ircmini (same pid) on the first connection
-    proc = subprocess.Popen([tool, "-l", "127.0.0.1:%d" % sock_port, BINARY, "-c", conf],
-                            stdout=log, stderr=log)
+    cmd = WRAPPER + [BINARY, "-c", conf]
+    proc = subprocess.Popen([tool, "-l", "127.0.0.1:%d" % sock_port] + cmd, stdout=log, stderr=log)
 
     def text():
         log.flush()
         with open(log.name) as f:
             return f.read()
     try:
-        deadline = time.time() + TIMEOUT
+        deadline = time.time() + TIMEOUT * SLOW
         while True:
             try:
                 alice = Client(sock_port)
@@ -302,7 +306,7 @@ def test_socket_activation_replaces_listen():
         # a reload keeps ignoring [listen] and keeps the passed socket
         before = out.count("configuration reloaded")
         proc.send_signal(signal.SIGHUP)
-        deadline = time.time() + TIMEOUT
+        deadline = time.time() + TIMEOUT * SLOW
         while text().count("configuration reloaded") == before:
             assert proc.poll() is None and time.time() < deadline, text()
             time.sleep(0.02)
@@ -313,7 +317,7 @@ def test_socket_activation_replaces_listen():
     finally:
         if proc.poll() is None:
             proc.terminate()
-        rc = proc.wait(TIMEOUT)
+        rc = proc.wait(TIMEOUT * SLOW)
         out = text()
         shutil.rmtree(d)
     assert rc == 0, (rc, out)
