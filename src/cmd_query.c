@@ -300,6 +300,9 @@ HANDLER(cmd_who)
 			if (comma) {
 				*comma = '\0';
 				rq.token = m->params[1] + (pct - m->params[1]) + 1 + (comma - fields) + 1;
+				/* the token is echoed as a middle parameter: 1-3 digits only */
+				if (strlen(rq.token) > 3 || strspn(rq.token, "0123456789") != strlen(rq.token) || !*rq.token)
+					rq.token = NULL;
 			}
 			rq.fields = fields;
 		}
