@@ -1,0 +1,301 @@
+/* fuzz_session.c - libFuzzer harness for a whole ircmini session.
+ *
+ * An in-process server (every src/ file but main.c) is set up the way
+ * main.c does it, without a listener: fake clients are socketpair()s whose
+ * server end goes through client_accept(), exactly like an accepted TCP
+ * socket. The input is a script of chunks, each addressed to one fake
+ * client, so read framing (conn.c), dispatch and the handlers all see
+ * fuzzed bytes, with several clients interacting (channels, nicks, KICK,
+ * KILL, ...).
+ *
+ * Input format: chunks separated by the byte 0xFF (never valid UTF-8, so
+ * giving it up costs nothing). The first byte of a chunk is a header, the
+ * rest its payload:
+ *   bits 0-1  client slot (4 slots; a slot connects on first use)
+ *   bits 2-4  operation:
+ *             0-3  write the payload, run the loop
+ *             4    write the payload, do not run the loop (coalesces with
+ *                  the next chunk into one read)
+ *             5    write the payload one byte per loop iteration (partial
+ *                  lines across reads), the tail beyond 600 bytes at once
+ *             6    disconnect the slot (bit 5 set: after reading what the
+ *                  server sent, a clean EOF; clear: at once, which a unix
+ *                  socket reports to the server as a reset when output was
+ *                  unread), then connect a fresh client there and write
+ *                  the payload
+ *             7    register the slot with a canned NICK/USER, then write
+ *                  the payload
+ *
+ * Everything the server sends is read back and checked: no NUL, every CR
+ * directly followed by LF, every LF preceded by CR, lines at most 512
+ * bytes. After each input all sockets are closed and the loop runs until
+ * the server has released every connection, so per-input state is torn
+ * down and LeakSanitizer reports only real leaks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "channel.h"
+#include "client.h"
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+#define NSLOTS 4
+#define SEP 0xFF
+#define BYTEWISE_MAX 600
+#define SETTLE_MAX 200   /* loop iterations allowed for a teardown */
+
+struct slot {
+	int fd;          /* our end, -1 while not connected */
+	size_t linelen;  /* bytes of the current server line read so far */
+	int cr;          /* last byte read was CR */
+};
+
+static struct slot slots[NSLOTS];
+
+#define FAIL(...)                                                      \
+	do {                                                           \
+		fprintf(stderr, "fuzz_session: " __VA_ARGS__);         \
+		fputc('\n', stderr);                                   \
+		abort();                                               \
+	} while (0)
+
+/* Wire invariants of what the server sends, across read boundaries. */
+static void check_output(int i, const unsigned char *p, size_t n)
+{
+	struct slot *s = &slots[i];
+	for (size_t k = 0; k < n; k++) {
+		unsigned char ch = p[k];
+		if (s->cr && ch != '\n')
+			FAIL("slot %d: CR not followed by LF (byte 0x%02x)", i, ch);
+		if (ch == '\0')
+			FAIL("slot %d: NUL in server output", i);
+		if (ch == '\n' && !s->cr)
+			FAIL("slot %d: bare LF in server output", i);
+		s->linelen++;
+		if (s->linelen > 512)
+			FAIL("slot %d: server line longer than 512 bytes", i);
+		s->cr = ch == '\r';
+		if (ch == '\n')
+			s->linelen = 0;
+	}
+}
+
+static void drain(int i)
+{
+	unsigned char buf[65536];
+	if (slots[i].fd < 0)
+		return;
+	for (;;) {
+		ssize_t n = read(slots[i].fd, buf, sizeof buf);
+		if (n > 0) {
+			check_output(i, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return;  /* EAGAIN, EOF (server closed) or an error */
+	}
+}
+
+static void drain_all(void)
+{
+	for (int i = 0; i < NSLOTS; i++)
+		drain(i);
+}
+
+static void run_loop(int times)
+{
+	for (int k = 0; k < times; k++)
+		ev_run(srv.loop, EVRUN_NOWAIT);
+}
+
+static void slot_connect(int i)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+		FAIL("socketpair: %s", strerror(errno));
+	/* a different peer address per slot: hosts, bans and IPv6 ("0::1")
+	 * formatting all get exercised. All plain text: a TLS slot would need
+	 * a certificate and a handshake before any IRC byte. */
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(&ss, 0, sizeof ss);
+	if (i == 2) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		len = sizeof *a;
+	} else {
+		static const uint32_t addrs[NSLOTS] = { 0x7f000001, 0x0a000002, 0, 0xc0a80001 };
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(addrs[i]);
+		len = sizeof *a;
+	}
+	/* a small kernel buffer on the server side: output backs up into
+	 * the server's queue (write watcher, sendq) within one input */
+	int sndbuf = 4096;
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	client_accept(sv[1], &ss, len, 0);
+	slots[i].fd = sv[0];
+	slots[i].linelen = 0;
+	slots[i].cr = 0;
+}
+
+static void slot_close(int i, int clean)
+{
+	if (slots[i].fd < 0)
+		return;
+	if (clean)
+		drain(i);
+	close(slots[i].fd);
+	slots[i].fd = -1;
+}
+
+/* Write everything, letting the server read when our buffer is full. */
+static void slot_write(int i, const uint8_t *p, size_t n)
+{
+	if (slots[i].fd < 0)
+		slot_connect(i);
+	int stuck = 0;
+	while (n > 0) {
+		ssize_t w = write(slots[i].fd, p, n);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			stuck = 0;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN && ++stuck < 100) {
+			run_loop(1);
+			drain_all();
+			continue;
+		}
+		/* the server closed this client (QUIT, KILL, flood, ...) */
+		return;
+	}
+}
+
+static void do_chunk(const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return;
+	int i = p[0] & 3, op = (p[0] >> 2) & 7, flag = p[0] & 0x20;
+	p++;
+	n--;
+	switch (op) {
+	case 4:
+		slot_write(i, p, n);
+		return;
+	case 5: {
+		size_t k = 0;
+		for (; k < n && k < BYTEWISE_MAX; k++) {
+			slot_write(i, p + k, 1);
+			run_loop(1);
+		}
+		slot_write(i, p + k, n - k);
+		break;
+	}
+	case 6:
+		slot_close(i, flag);
+		run_loop(2);
+		slot_write(i, p, n);
+		break;
+	case 7: {
+		char reg[96];
+		int len = snprintf(reg, sizeof reg, "NICK f%d\r\nUSER u%d 0 * :fuzz %d\r\n", i, i, i);
+		slot_write(i, (const uint8_t *)reg, (size_t)len);
+		slot_write(i, p, n);
+		break;
+	}
+	default:
+		slot_write(i, p, n);
+		break;
+	}
+	/* the server reads at most 8 KiB per readiness event */
+	run_loop(2 + (int)(n / 8192));
+	drain_all();
+}
+
+static void teardown(void)
+{
+	drain_all();
+	for (int i = 0; i < NSLOTS; i++)
+		slot_close(i, 1);
+	for (int k = 0; k < SETTLE_MAX && srv.connections > 0; k++)
+		run_loop(1);
+	/* the pass that released the last one has run; one more for luck */
+	run_loop(1);
+	if (srv.connections != 0)
+		FAIL("%u connections still open after all clients closed", srv.connections);
+	if (srv.nicks || srv.channels || srv.ips || srv.users || srv.nchannels)
+		FAIL("server state left after all clients closed (users %u, channels %u)",
+		     srv.users, srv.nchannels);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	signal(SIGPIPE, SIG_IGN);
+	config_defaults(&srv.cfg);
+	snprintf(srv.cfg.name, sizeof srv.cfg.name, "irc.fuzz");
+	srv.cfg.log_level = LOG_ERROR;
+	/* flood control would hold input back and hide the handlers */
+	srv.cfg.flood_burst = 0;
+	/* timers must not fire mid-run: results would depend on wall time */
+	srv.cfg.registration_timeout = 1000000;
+	srv.cfg.ping_interval = 1000000;
+	srv.cfg.ping_timeout = 1000000;
+	/* small limits, so that reaching them fits in one input */
+	srv.cfg.max_bans = 3;
+	srv.cfg.max_channels = 4;
+	srv.cfg.max_members = 3;
+	srv.cfg.whowas = 5;
+	srv.cfg.sendq = 32768;
+	srv.cfg.motd = strdup("fuzz motd line one\nline two");
+	/* OPER o pw: a cheap MD5-crypt hash, so OPER/KILL/WALLOPS are reachable */
+	srv.cfg.nopers = 1;
+	snprintf(srv.cfg.opers[0].name, sizeof srv.cfg.opers[0].name, "o");
+	snprintf(srv.cfg.opers[0].hash, sizeof srv.cfg.opers[0].hash,
+	         "$1$saltsalt$6SNdNaZLKst2LlSm7oPPL1");
+	srv.config_path = "(fuzz)";
+
+	srv.loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
+	if (!srv.loop)
+		srv.loop = ev_default_loop(0);
+	srv.started = time(NULL);
+	snprintf(srv.created, sizeof srv.created, "fuzz time");
+	client_init_conn_handlers();
+	server_apply_limits();
+	for (int i = 0; i < NSLOTS; i++)
+		slots[i].fd = -1;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data, *end = data + size;
+	while (p < end) {
+		const uint8_t *sep = memchr(p, SEP, (size_t)(end - p));
+		const uint8_t *stop = sep ? sep : end;
+		do_chunk(p, (size_t)(stop - p));
+		p = sep ? sep + 1 : end;
+	}
+	teardown();
+	return 0;
+}
