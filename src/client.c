@@ -13,6 +13,7 @@
 #include "numeric.h"
 #include "send.h"
 #include "server.h"
+#include "tls.h"
 
 struct ipcount {
 	UT_hash_handle hh;
@@ -157,6 +158,20 @@ void client_try_register(struct client *c)
 
 /* ---- connection callbacks */
 
+/* IRCv3 message-tags: a client may send 4094 bytes of tag data; the rest
+ * of the line keeps the 510-byte limit (conn.c only bounds the total). */
+static int tagged_line_ok(const char *line, size_t len)
+{
+	const char *sp = memchr(line, ' ', len);
+	if (!sp)
+		return 1;  /* tags without a command: the parser drops it */
+	if ((size_t)(sp - line - 1) > 4094)
+		return 0;
+	while (*sp == ' ')
+		sp++;
+	return len - (size_t)(sp - line) <= 510;
+}
+
 static void on_line(struct conn *conn, char *line, size_t len)
 {
 	struct client *c = client_of(conn);
@@ -167,6 +182,15 @@ static void on_line(struct conn *conn, char *line, size_t len)
 	/* a lone CR inside a line must not reach other clients as a line break */
 	for (char *p = memchr(line, '\r', len); p; p = memchr(p, '\r', len - (size_t)(p - line)))
 		*p = ' ';
+	if (line[0] == '\x16' && !client_registered(c)) {
+		/* a TLS ClientHello: no IRC line starts with this byte */
+		client_exit(c, "TLS on a plain-text port");
+		return;
+	}
+	if (line[0] == '@' && !tagged_line_ok(line, len)) {
+		send_numeric(c, ERR_INPUTTOOLONG, ":Input line was too long");
+		return;
+	}
 	if (msg_parse(line, &m) != MSG_OK)
 		return;
 	command_dispatch(c, &m);
@@ -285,7 +309,13 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 		return;
 	}
 	struct client *c = calloc(1, sizeof *c);
+	if (c && tls && !(c->conn.tls = tls_new(fd))) {
+		free(c);
+		refuse(fd, host, "TLS unavailable");
+		return;
+	}
 	if (c && !ip && !(ip = calloc(1, sizeof *ip))) {
+		tls_free(c->conn.tls);
 		free(c);
 		c = NULL;
 	}

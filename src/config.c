@@ -17,6 +17,7 @@ struct parse_state {
 	struct config *cfg;
 	char err[256];      /* first error, without the file:line part */
 	int have_listen;    /* first [listen] entry replaces the default */
+	int line;           /* physical line being parsed (see read_line) */
 	int motd_inline;    /* motd seen (conflicts with motd_file) */
 };
 
@@ -247,7 +248,13 @@ static int on_listen(struct parse_state *st, const char *s, const char *n, const
 	struct listen_addr *la = &cfg->listen[cfg->nlisten];
 	if (parse_listen(la, v) < 0)
 		return fail(st, s, n, "not an address:port (e.g. 127.0.0.1:6667 or [::1]:6667): \"%s\"", v);
+#ifndef HAVE_TLS
+	if (tls)
+		return fail(st, s, n, "this ircmini was built without TLS (configure --with-tls)%s", "");
+#endif
 	la->tls = tls;
+	if (tls && !cfg->tls_listen_line)
+		cfg->tls_listen_line = st->line;
 	cfg->nlisten++;
 	return 1;
 }
@@ -320,10 +327,15 @@ static int on_operators(struct parse_state *st, const char *s, const char *n, co
 static int on_tls(struct parse_state *st, const char *s, const char *n, const char *v)
 {
 	struct config *cfg = st->cfg;
-	if (strcmp(n, "certificate") == 0)
+	/* the files are loaded by tls_prepare(), which names these lines */
+	if (strcmp(n, "certificate") == 0) {
+		cfg->tls_certificate_line = st->line;
 		return set_str(st, s, n, cfg->tls_certificate, sizeof cfg->tls_certificate, v);
-	if (strcmp(n, "key") == 0)
+	}
+	if (strcmp(n, "key") == 0) {
+		cfg->tls_key_line = st->line;
 		return set_str(st, s, n, cfg->tls_key, sizeof cfg->tls_key, v);
+	}
 	return fail(st, s, n, "unknown key%s", "");
 }
 
@@ -387,6 +399,21 @@ static int validate(const char *file, struct config *cfg, char *err, size_t errl
 		snprintf(err, errlen, "%s: [listen] has no address", file);
 		return -1;
 	}
+	if (cfg->tls_certificate[0] && !cfg->tls_key[0]) {
+		snprintf(err, errlen, "%s:%d: [tls] certificate: set without [tls] key", file,
+		         cfg->tls_certificate_line);
+		return -1;
+	}
+	if (cfg->tls_key[0] && !cfg->tls_certificate[0]) {
+		snprintf(err, errlen, "%s:%d: [tls] key: set without [tls] certificate", file,
+		         cfg->tls_key_line);
+		return -1;
+	}
+	if (cfg->tls_listen_line && !cfg->tls_certificate[0]) {
+		snprintf(err, errlen, "%s:%d: [listen] tls: a TLS listener needs [tls] certificate and key",
+		         file, cfg->tls_listen_line);
+		return -1;
+	}
 	return 0;
 }
 
@@ -408,12 +435,53 @@ static int finish(const char *file, int rc, struct parse_state *st, char *err, s
 	return -1;
 }
 
+/* inih does not tell the handler which line it is on, and errors found
+ * after parsing (the TLS files) must name one: count lines as inih reads
+ * them. A chunk starts a new line when the previous one ended with '\n'. */
+struct line_reader {
+	FILE *f;             /* a file, or */
+	const char *s;       /* the rest of a string */
+	int *line;
+	int at_start;
+};
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct line_reader *r = stream;
+	char *got = NULL;
+	if (r->f) {
+		got = fgets(str, num, r->f);
+	} else if (*r->s && num > 1) {
+		int n = 0;
+		while (n < num - 1 && r->s[n] && r->s[n] != '\n')
+			n++;
+		if (n < num - 1 && r->s[n] == '\n')
+			n++;
+		memcpy(str, r->s, (size_t)n);
+		str[n] = '\0';
+		r->s += n;
+		got = str;
+	}
+	if (got) {
+		if (r->at_start)
+			(*r->line)++;
+		size_t len = strlen(got);
+		r->at_start = len > 0 && got[len - 1] == '\n';
+	}
+	return got;
+}
+
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
 	struct parse_state st = { .cfg = cfg };
 	config_defaults(cfg);
 	errno = 0;
-	int rc = ini_parse(path, handler, &st);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return finish(path, -1, &st, err, errlen);
+	struct line_reader r = { .f = f, .line = &st.line, .at_start = 1 };
+	int rc = ini_parse_stream(read_line, &r, handler, &st);
+	fclose(f);
 	return finish(path, rc, &st, err, errlen);
 }
 
@@ -422,6 +490,7 @@ int config_load_string(const char *name, const char *text, struct config *cfg,
 {
 	struct parse_state st = { .cfg = cfg };
 	config_defaults(cfg);
-	int rc = ini_parse_string(text, handler, &st);
+	struct line_reader r = { .s = text, .line = &st.line, .at_start = 1 };
+	int rc = ini_parse_stream(read_line, &r, handler, &st);
 	return finish(name, rc, &st, err, errlen);
 }

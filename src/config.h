@@ -66,6 +66,8 @@ struct config {
 	/* [tls] */
 	char tls_certificate[256];
 	char tls_key[256];
+	int tls_certificate_line, tls_key_line;  /* where set, for errors */
+	int tls_listen_line;   /* first [listen] tls entry, 0 = none */
 };
 
 /* Fill cfg with defaults. */

@@ -16,6 +16,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "tls.h"
+
 #define RBUF_SIZE 8192        /* bytes read per readiness event: fairness */
 #define MAX_LINE 510          /* RFC 1459: 512 incl. CRLF */
 #define MAX_TAGGED_LINE (8191 + 510)  /* IRCv3 message-tags allowance */
@@ -66,7 +68,7 @@ static void update_watcher(struct conn *c)
 	int want = 0;
 	if (!(c->flags & (CONN_THROTTLED | CONN_DEAD)))
 		want |= EV_READ;
-	if (c->flags & CONN_WRITING)
+	if (c->flags & (CONN_WRITING | CONN_TLS_READ_WANTS_WRITE))
 		want |= EV_WRITE;
 	if (want == (c->io.events & (EV_READ | EV_WRITE)) && ev_is_active(&c->io) == (want != 0))
 		return;
@@ -237,9 +239,74 @@ void conn_send_shared(struct conn *c, struct sbuf *b)
 	add_pending(c);
 }
 
+/* TLS has no writev: gather up to one record's worth into a bounded buffer
+ * per SSL_write. A retry after WANT_WRITE gathers the same leading bytes
+ * again (the queue only shrinks by what was written), as OpenSSL needs. */
+#define TLS_GATHER 16384
+static int flush_tls(struct conn *c)
+{
+	static char gather[TLS_GATHER];
+	int blocked = 0;
+	c->flags &= (uint16_t)~CONN_TLS_WRITE_WANTS_READ;
+	while (c->ocount) {
+		size_t len = 0;
+		for (uint16_t i = 0; i < c->ocount && len < sizeof gather; i++) {
+			const struct oitem *it = &c->oq[(c->ohead + i) & (c->ocap - 1)];
+			size_t n = it->b->len - it->off;
+			if (n > sizeof gather - len)
+				n = sizeof gather - len;
+			memcpy(gather + len, it->b->data + it->off, n);
+			len += n;
+		}
+		int w = tls_write(c->tls, gather, len);
+		if (w == TLS_WANT_WRITE) {
+			blocked = 1;
+			break;
+		}
+		if (w == TLS_WANT_READ) {
+			/* handshake not finished: read_tls() queues us again */
+			c->flags |= CONN_TLS_WRITE_WANTS_READ;
+			break;
+		}
+		if (w <= 0) {
+			if (w == TLS_CLOSED)
+				errno = EPIPE;
+			return -1;
+		}
+		c->obytes -= (uint32_t)w;
+		while (w > 0) {
+			struct oitem *it = &c->oq[c->ohead];
+			size_t left = it->b->len - it->off;
+			if ((size_t)w < left) {
+				it->off += (uint32_t)w;
+				break;
+			}
+			w -= (int)left;
+			sbuf_unref(it->b);
+			c->ohead = (uint16_t)((c->ohead + 1) & (c->ocap - 1));
+			c->ocount--;
+		}
+	}
+	if (c->ocount == 0) {
+		free(c->oq);
+		c->oq = NULL;
+		c->ocap = 0;
+		c->ohead = 0;
+	}
+	if (blocked && c->ocount)
+		c->flags |= CONN_WRITING;
+	else
+		c->flags &= (uint16_t)~CONN_WRITING;
+	if (!(c->flags & CONN_DEAD))
+		update_watcher(c);
+	return 0;
+}
+
 /* Write as much as the kernel takes. Returns -1 on a socket error. */
 static int flush_conn(struct conn *c)
 {
+	if (c->tls)
+		return flush_tls(c);
 	while (c->ocount) {
 		struct iovec iov[MAX_IOV];
 		int n = 0;
@@ -377,8 +444,50 @@ static void consume(struct conn *c, size_t total)
 		keep_rest(c, p, (size_t)(end - p));
 }
 
+/* SSL_read also drives the handshake. OpenSSL may hold decrypted bytes of
+ * a record bigger than one read, which epoll cannot see: keep reading
+ * while it has some (bounded: a record is at most 16 KiB). */
+static void read_tls(struct conn *c)
+{
+	int had_rww = c->flags & CONN_TLS_READ_WANTS_WRITE;
+	c->flags &= (uint16_t)~CONN_TLS_READ_WANTS_WRITE;
+	for (;;) {
+		size_t have = c->inlen;
+		if (have)
+			memcpy(rbuf, c->inbuf, have);
+		int n = tls_read(c->tls, rbuf + have, RBUF_SIZE);
+		if (n == TLS_WANT_WRITE) {
+			c->flags |= CONN_TLS_READ_WANTS_WRITE;
+			update_watcher(c);
+			break;
+		}
+		if (n == TLS_WANT_READ)
+			break;
+		if (n <= 0) {
+			conn_kill(c, n == TLS_CLOSED ? "Connection closed" : tls_error());
+			return;
+		}
+		consume(c, have + (size_t)n);
+		if (c->flags & (CONN_DEAD | CONN_THROTTLED) || tls_pending(c->tls) <= 0)
+			break;
+	}
+	if (c->flags & CONN_DEAD)
+		return;
+	if (had_rww && !(c->flags & CONN_TLS_READ_WANTS_WRITE))
+		update_watcher(c);
+	if (c->flags & CONN_TLS_WRITE_WANTS_READ) {
+		/* the handshake moved on: output held back may go now */
+		c->flags &= (uint16_t)~CONN_TLS_WRITE_WANTS_READ;
+		add_pending(c);
+	}
+}
+
 static void read_some(struct conn *c)
 {
+	if (c->tls) {
+		read_tls(c);
+		return;
+	}
 	size_t have = c->inlen;
 	if (have)
 		memcpy(rbuf, c->inbuf, have);
@@ -403,11 +512,15 @@ static void on_io(struct ev_loop *l, ev_io *w, int revents)
 {
 	(void)l;
 	struct conn *c = (struct conn *)w;
+	/* a TLS read that needed to write first is retried on writability */
+	int retry_read = (revents & EV_WRITE) && (c->flags & CONN_TLS_READ_WANTS_WRITE);
+	if (retry_read)
+		c->flags &= (uint16_t)~CONN_TLS_READ_WANTS_WRITE;
 	if (revents & EV_WRITE) {
 		if (flush_conn(c) < 0)
 			conn_kill(c, errno == EPIPE || errno == ECONNRESET ? "Connection reset by peer" : strerror(errno));
 	}
-	if ((revents & EV_READ) && !(c->flags & (CONN_DEAD | CONN_THROTTLED)))
+	if ((revents & EV_READ || retry_read) && !(c->flags & (CONN_DEAD | CONN_THROTTLED)))
 		read_some(c);
 }
 
@@ -443,6 +556,9 @@ static void on_throttle(struct ev_loop *l, ev_timer *w, int revents)
 		consume(c, have);
 		if (!(c->flags & CONN_DEAD))
 			update_watcher(c);
+		/* bytes OpenSSL decrypted before the throttle raise no event */
+		if (c->tls && !(c->flags & (CONN_DEAD | CONN_THROTTLED)) && tls_pending(c->tls) > 0)
+			read_some(c);
 	}
 	free(list);
 	if (nthrottled == 0)
@@ -477,6 +593,8 @@ static void release(struct conn *c)
 	char drain[4096];
 	for (int i = 0; i < 4 && read(c->io.fd, drain, sizeof drain) > 0; i++)
 		;
+	tls_free(c->tls);
+	c->tls = NULL;
 	close(c->io.fd);
 	while (c->ocount) {
 		sbuf_unref(c->oq[c->ohead].b);

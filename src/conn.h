@@ -23,7 +23,11 @@ enum {
 	CONN_WRITING = 1 << 2,   /* write watcher armed: kernel buffer was full */
 	CONN_THROTTLED = 1 << 3, /* flood control holds input back */
 	CONN_LINE_TOO_LONG = 1 << 4, /* discarding the rest of an overlong line */
+	CONN_TLS_READ_WANTS_WRITE = 1 << 5,  /* SSL_read waits for writability */
+	CONN_TLS_WRITE_WANTS_READ = 1 << 6,  /* SSL_write waits for input (handshake) */
 };
+
+struct ssl_st;
 
 struct conn {
 	ev_io io;
@@ -39,6 +43,7 @@ struct conn {
 	struct conn *tprev, *tnext;  /* timeout list links */
 	struct conn *dnext;      /* dead / throttled list link */
 	char *dead_reason;
+	struct ssl_st *tls;      /* TLS transport (tls.h); NULL for plain text */
 };
 
 /* Callbacks into the protocol layer. */
@@ -51,7 +56,8 @@ struct conn_handlers {
 };
 
 void conn_init(struct ev_loop *loop, const struct conn_handlers *h);
-/* Set up a connection on an accepted non-blocking fd; starts reading. */
+/* Set up a connection on an accepted non-blocking fd; starts reading.
+ * Set c->tls (tls_new) before for a TLS connection; conn owns it then. */
 void conn_start(struct conn *c, int fd);
 /* Queue a private copy of bytes (coalesced with earlier replies). */
 void conn_send(struct conn *c, const char *data, size_t len);

@@ -18,6 +18,7 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
+#include "tls.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -109,11 +110,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ircmini: %s\n", err);
 		return 1;
 	}
+	/* certificate and key are loaded now, so -t checks them too */
+	struct tls_ctx *tctx;
+	if (tls_prepare(&srv.cfg, path, &tctx, err, sizeof err) < 0) {
+		fprintf(stderr, "ircmini: %s\n", err);
+		config_free(&srv.cfg);
+		return 1;
+	}
 	if (check) {
+		tls_discard(tctx);
 		printf("ircmini: %s: configuration OK\n", path);
 		config_free(&srv.cfg);
 		return 0;
 	}
+	tls_install(tctx);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 
@@ -141,6 +151,7 @@ int main(int argc, char **argv)
 	log_info("ircmini %s started as %s (%s)", PACKAGE_VERSION, srv.cfg.name, path);
 	notify("READY=1");
 	ev_run(srv.loop, 0);
+	tls_install(NULL);
 	config_free(&srv.cfg);
 	return 0;
 }

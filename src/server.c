@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
+#include "tls.h"
 
 struct server srv;
 
@@ -34,11 +35,20 @@ int server_reload(void)
 		         casemap_name(srv.cfg.casemapping));
 		fresh.casemapping = srv.cfg.casemapping;
 	}
-	if (listener_apply(&fresh, err, sizeof err) < 0) {
+	/* a new certificate serves new connections; open ones keep theirs */
+	struct tls_ctx *tctx;
+	if (tls_prepare(&fresh, srv.config_path, &tctx, err, sizeof err) < 0) {
 		log_error("reload failed, keeping the running configuration: %s", err);
 		config_free(&fresh);
 		return -1;
 	}
+	if (listener_apply(&fresh, err, sizeof err) < 0) {
+		log_error("reload failed, keeping the running configuration: %s", err);
+		tls_discard(tctx);
+		config_free(&fresh);
+		return -1;
+	}
+	tls_install(tctx);
 	config_free(&srv.cfg);
 	srv.cfg = fresh;
 	server_apply_limits();
