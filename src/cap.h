@@ -6,6 +6,13 @@ enum {
 	CAP_MULTI_PREFIX = 1 << 0,
 	CAP_USERHOST_IN_NAMES = 1 << 1,
 	CAP_CAP_NOTIFY = 1 << 2,
+	CAP_SERVER_TIME = 1 << 3,      /* @time= on relayed lines */
+	CAP_MESSAGE_TAGS = 1 << 4,     /* client-only tags relayed, TAGMSG */
+	CAP_ECHO_MESSAGE = 1 << 5,     /* own PRIVMSG/NOTICE/TAGMSG echoed */
+	CAP_AWAY_NOTIFY = 1 << 6,      /* AWAY of peers */
+	CAP_SETNAME = 1 << 7,          /* SETNAME of peers and self */
+	CAP_INVITE_NOTIFY = 1 << 8,    /* INVITEs to channels one is on */
+	CAP_EXTENDED_JOIN = 1 << 9,    /* JOIN #chan account :realname */
 };
 
 #endif

@@ -14,8 +14,19 @@ static const struct {
 	const char *name;
 	uint32_t bit;
 } caps[] = {
+	/* No account-notify, account-tag or chghost: ircmini has no accounts
+	 * and never changes a user or host, so they would promise events that
+	 * cannot happen. extended-join's "*" account is true: nobody is
+	 * logged in. */
+	{ "away-notify", CAP_AWAY_NOTIFY },
 	{ "cap-notify", CAP_CAP_NOTIFY },
+	{ "echo-message", CAP_ECHO_MESSAGE },
+	{ "extended-join", CAP_EXTENDED_JOIN },
+	{ "invite-notify", CAP_INVITE_NOTIFY },
+	{ "message-tags", CAP_MESSAGE_TAGS },
 	{ "multi-prefix", CAP_MULTI_PREFIX },
+	{ "server-time", CAP_SERVER_TIME },
+	{ "setname", CAP_SETNAME },
 	{ "userhost-in-names", CAP_USERHOST_IN_NAMES },
 };
 #define NCAPS (sizeof caps / sizeof caps[0])

@@ -138,10 +138,21 @@ static void join_one(struct client *c, const char *name, const char *key)
 	}
 	if (!channel_add(ch, c, modes))
 		return;
-	struct sbuf *b = line_new(":%s JOIN %s", client_mask(c, mask, sizeof mask), ch->name);
-	send_to_channel(ch, NULL, b);
-	if (b)
-		sbuf_unref(b);
+	/* extended-join adds account ("*": ircmini has no accounts) and realname */
+	struct fanout f;
+	client_mask(c, mask, sizeof mask);
+	fanout_init(&f, line_new(":%s JOIN %s", mask, ch->name));
+	f.v[4] = line_new(":%s JOIN %s * :%s", mask, ch->name, c->realname ? c->realname : "");
+	f.alt_cap = CAP_EXTENDED_JOIN;
+	fanout_channel(&f, ch, NULL);
+	fanout_done(&f);
+	if (c->away) {
+		/* away-notify: members learn the newcomer is away */
+		fanout_init(&f, line_new(":%s AWAY :%s", mask, c->away));
+		f.need = CAP_AWAY_NOTIFY;
+		fanout_channel(&f, ch, c);
+		fanout_done(&f);
+	}
 	if (ch->topic)
 		send_topic(c, ch);
 	send_names(c, ch);
@@ -349,5 +360,14 @@ HANDLER(cmd_invite)
 	send_numeric(c, RPL_INVITING, "%s %s", t->nick, ch->name);
 	if (t->away)
 		send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
-	send_line(t, ":%s INVITE %s :%s", client_mask(c, mask, sizeof mask), t->nick, ch->name);
+	struct fanout f;
+	fanout_init(&f, line_new(":%s INVITE %s :%s", client_mask(c, mask, sizeof mask), t->nick, ch->name));
+	fanout_to(&f, t);
+	/* invite-notify: members with the cap; on a +i channel only its ops,
+	 * who could have invited too */
+	f.need = CAP_INVITE_NOTIFY;
+	for (struct member *mb = ch->members; mb; mb = mb->cnext)
+		if (mb->cl != c && (!(ch->modes & CMODE_INVITE) || mb->modes & MEMBER_OP))
+			fanout_to(&f, mb->cl);
+	fanout_done(&f);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cap.h"
 #include "channel.h"
 #include "commands.h"
 #include "numeric.h"
@@ -107,4 +108,26 @@ HANDLER(cmd_pong)
 	/* any input already counted as activity in conn.c */
 	(void)c;
 	(void)m;
+}
+
+/* IRCv3 setname: change the realname; peers and self with the cap see it.
+ * Without the cap it still works, silently, as the spec asks. */
+HANDLER(cmd_setname)
+{
+	char mask[160];
+	const char *name = m->params[0];
+	if (!name[0]) {
+		send_line(c, ":%s FAIL SETNAME INVALID_REALNAME :Realname is not valid", srv.cfg.name);
+		return;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return;
+	free(c->realname);
+	c->realname = copy;
+	struct fanout f;
+	fanout_init(&f, line_new(":%s SETNAME :%s", client_mask(c, mask, sizeof mask), name));
+	f.need = CAP_SETNAME;
+	fanout_peers(&f, c, 1);
+	fanout_done(&f);
 }

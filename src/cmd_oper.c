@@ -54,7 +54,10 @@ HANDLER(cmd_kill)
 		return;
 	}
 	const char *why = m->nparams > 1 && m->params[1][0] ? m->params[1] : "No reason";
-	send_line(t, ":%s KILL %s :%s", client_mask(c, mask, sizeof mask), t->nick, why);
+	struct fanout f;
+	fanout_init(&f, line_new(":%s KILL %s :%s", client_mask(c, mask, sizeof mask), t->nick, why));
+	fanout_to(&f, t);
+	fanout_done(&f);
 	snprintf(reason, sizeof reason, "Killed (%s (%s))", c->nick, why);
 	log_info("KILL %s by %s: %s", t->nick, c->nick, why);
 	client_exit(t, reason);
@@ -67,11 +70,11 @@ HANDLER(cmd_wallops)
 		send_numeric(c, ERR_NOPRIVILEGES, ":Permission Denied- You're not an IRC operator");
 		return;
 	}
-	struct sbuf *b = line_new(":%s WALLOPS :%s", client_mask(c, mask, sizeof mask), m->params[0]);
+	struct fanout f;
+	fanout_init(&f, line_new(":%s WALLOPS :%s", client_mask(c, mask, sizeof mask), m->params[0]));
 	struct client *t, *tmp;
 	HASH_ITER(hh, srv.nicks, t, tmp)
 		if (client_registered(t) && t->umodes & (UMODE_WALLOPS | UMODE_OPER))
-			conn_send_shared(&t->conn, b);
-	if (b)
-		sbuf_unref(b);
+			fanout_to(&f, t);
+	fanout_done(&f);
 }

@@ -118,18 +118,34 @@ HANDLER(cmd_info)
 	send_numeric(c, RPL_ENDOFINFO, ":End of /INFO list");
 }
 
+/* away-notify: peers with the cap hear of every set, change and removal */
+static void notify_away(struct client *c)
+{
+	char mask[160];
+	struct fanout f;
+	client_mask(c, mask, sizeof mask);
+	fanout_init(&f, c->away ? line_new(":%s AWAY :%s", mask, c->away) : line_new(":%s AWAY", mask));
+	f.need = CAP_AWAY_NOTIFY;
+	fanout_peers(&f, c, 0);
+	fanout_done(&f);
+}
+
 HANDLER(cmd_away)
 {
+	int was_away = c->away != NULL;
 	free(c->away);
 	c->away = NULL;
 	if (m->nparams < 1 || !m->params[0][0]) {
 		send_numeric(c, RPL_UNAWAY, ":You are no longer marked as being away");
+		if (was_away)
+			notify_away(c);
 		return;
 	}
 	char text[400];
 	snprintf(text, sizeof text, "%.*s", srv.cfg.awaylen, m->params[0]);
 	c->away = strdup(text);
 	send_numeric(c, RPL_NOWAWAY, ":You have been marked as being away");
+	notify_away(c);
 }
 
 /* ---- WHOIS / WHOWAS */

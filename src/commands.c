@@ -45,6 +45,8 @@ static const struct command table[] = {
 	{ "PONG", cmd_pong, 0, F_PREREG },
 	{ "PRIVMSG", cmd_privmsg, 0, 0 },
 	{ "QUIT", cmd_quit, 0, F_PREREG },
+	{ "SETNAME", cmd_setname, 1, 0 },
+	{ "TAGMSG", cmd_tagmsg, 0, 0 },
 	{ "TIME", cmd_time, 0, 0 },
 	{ "TOPIC", cmd_topic, 1, 0 },
 	{ "USER", cmd_user, 4, F_PREREG },

@@ -15,7 +15,7 @@ void command_dispatch(struct client *c, struct message *m);
 
 /* cmd_login.c */
 HANDLER(cmd_pass); HANDLER(cmd_nick); HANDLER(cmd_user); HANDLER(cmd_quit);
-HANDLER(cmd_ping); HANDLER(cmd_pong);
+HANDLER(cmd_ping); HANDLER(cmd_pong); HANDLER(cmd_setname);
 /* cmd_cap.c */
 HANDLER(cmd_cap);
 /* cmd_channel.c */
@@ -24,7 +24,7 @@ HANDLER(cmd_list); HANDLER(cmd_kick); HANDLER(cmd_invite);
 /* cmd_mode.c */
 HANDLER(cmd_mode);
 /* cmd_message.c */
-HANDLER(cmd_privmsg); HANDLER(cmd_notice);
+HANDLER(cmd_privmsg); HANDLER(cmd_notice); HANDLER(cmd_tagmsg);
 /* cmd_query.c */
 HANDLER(cmd_whois); HANDLER(cmd_whowas); HANDLER(cmd_who); HANDLER(cmd_userhost);
 HANDLER(cmd_ison); HANDLER(cmd_lusers); HANDLER(cmd_motd); HANDLER(cmd_version);

@@ -4,7 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "cap.h"
 #include "log.h"
 #include "numeric.h"
 #include "server.h"
@@ -83,30 +85,127 @@ struct sbuf *line_new(const char *fmt, ...)
 	return b;
 }
 
+/* ---- fan-out with per-capability variants */
+
+/* "time=YYYY-MM-DDThh:mm:ss.sssZ" for the current loop iteration: every
+ * line relayed in one pass was received at (about) that time. */
+static const char *time_tag(void)
+{
+	static char buf[48];
+	static ev_tstamp last = -1;
+	ev_tstamp now = ev_now(srv.loop);
+	if (now != last) {
+		time_t sec = (time_t)now;
+		int ms = (int)((now - (double)sec) * 1000);
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		size_t n = strftime(buf, sizeof buf, "time=%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf + n, sizeof buf - n, ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
+		last = now;
+	}
+	return buf;
+}
+
+void fanout_init(struct fanout *f, struct sbuf *body)
+{
+	memset(f, 0, sizeof *f);
+	f->v[0] = body;
+}
+
+/* Variant k from its body: "@tags " + body. */
+static struct sbuf *build_variant(struct fanout *f, unsigned k)
+{
+	struct sbuf *body = f->v[k & 4];
+	const char *t = k & 1 ? time_tag() : "";
+	const char *ct = k & 2 ? f->ctags : "";
+	size_t tl = strlen(t), cl = strlen(ct);
+	size_t len = 1 + tl + (tl && cl) + cl + 1 + body->len;
+	struct sbuf *b = sbuf_new((uint32_t)len);
+	if (!b)
+		return NULL;
+	char *p = b->data;
+	*p++ = '@';
+	memcpy(p, t, tl);
+	p += tl;
+	if (tl && cl)
+		*p++ = ';';
+	memcpy(p, ct, cl);
+	p += cl;
+	*p++ = ' ';
+	memcpy(p, body->data, body->len);
+	b->len = (uint32_t)len;
+	return b;
+}
+
+static struct sbuf *variant(struct fanout *f, uint32_t caps)
+{
+	if ((caps & f->need) != f->need)
+		return NULL;
+	unsigned k = (caps & CAP_SERVER_TIME) ? 1 : 0;
+	if (f->ctags && caps & CAP_MESSAGE_TAGS)
+		k |= 2;
+	if (caps & f->alt_cap && f->v[4])
+		k |= 4;
+	if (!f->v[k] && f->v[k & 4]) {
+		f->v[k] = build_variant(f, k);
+		if (!f->v[k])
+			return f->v[k & 4];  /* out of memory: untagged is better than nothing */
+	}
+	return f->v[k];
+}
+
+void fanout_to(struct fanout *f, struct client *to)
+{
+	struct sbuf *b = variant(f, to->caps);
+	if (b)
+		conn_send_shared(&to->conn, b);
+}
+
+void fanout_channel(struct fanout *f, struct channel *ch, struct client *except)
+{
+	for (struct member *m = ch->members; m; m = m->cnext)
+		if (m->cl != except)
+			fanout_to(f, m->cl);
+}
+
+static void fanout_one(struct client *peer, void *arg)
+{
+	fanout_to(arg, peer);
+}
+
+void fanout_peers(struct fanout *f, struct client *c, int with_self)
+{
+	if (with_self)
+		fanout_to(f, c);
+	client_visit_peers(c, fanout_one, f);
+}
+
+void fanout_done(struct fanout *f)
+{
+	for (int i = 0; i < 8; i++)
+		if (f->v[i])
+			sbuf_unref(f->v[i]);
+}
+
+/* The untagged-broadcast API: the caller keeps its reference to b. */
 void send_to_channel(struct channel *ch, struct client *except, struct sbuf *b)
 {
 	if (!b)
 		return;
-	for (struct member *m = ch->members; m; m = m->cnext)
-		if (m->cl != except)
-			conn_send_shared(&m->cl->conn, b);
-}
-
-struct peer_send {
-	struct sbuf *b;
-};
-
-static void send_one(struct client *peer, void *arg)
-{
-	conn_send_shared(&peer->conn, ((struct peer_send *)arg)->b);
+	struct fanout f;
+	b->refs++;
+	fanout_init(&f, b);
+	fanout_channel(&f, ch, except);
+	fanout_done(&f);
 }
 
 void send_to_peers(struct client *c, struct sbuf *b, int with_self)
 {
 	if (!b)
 		return;
-	struct peer_send ps = { b };
-	if (with_self)
-		conn_send_shared(&c->conn, b);
-	client_visit_peers(c, send_one, &ps);
+	struct fanout f;
+	b->refs++;
+	fanout_init(&f, b);
+	fanout_peers(&f, c, with_self);
+	fanout_done(&f);
 }

@@ -2,6 +2,8 @@
 #ifndef IRCMINI_SEND_H
 #define IRCMINI_SEND_H
 
+#include <stdint.h>
+
 #include "channel.h"
 #include "client.h"
 #include "sbuf.h"
@@ -17,6 +19,28 @@ struct sbuf *line_new(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 void send_to_channel(struct channel *ch, struct client *except, struct sbuf *b);
 /* To c (if with_self) and every client sharing a channel with c, once each. */
 void send_to_peers(struct client *c, struct sbuf *b, int with_self);
+/* One relayed line in the variants its recipients' capabilities call for:
+ * with @time (server-time), with the sender's client-only tags
+ * (message-tags), and an alternative body (extended-join). Each variant is
+ * serialised once, on first use, and shared by every recipient needing it,
+ * so a broadcast costs at most a few buffers, never one per recipient.
+ *   struct fanout f;
+ *   fanout_init(&f, line_new(...));  ... fanout_channel(&f, ch, c); fanout_done(&f); */
+struct fanout {
+	struct sbuf *v[8];   /* [alt << 2 | tags << 1 | time]; v[0], v[4]: bodies */
+	const char *ctags;   /* client-only tags, "+a=b;+c" (no '@'), or NULL */
+	uint32_t need;       /* only recipients with all these caps get it */
+	uint32_t alt_cap;    /* recipients with this cap get body v[4] (if set) */
+};
+/* Takes over `body` (a line_new() result, may be NULL). */
+void fanout_init(struct fanout *f, struct sbuf *body);
+void fanout_to(struct fanout *f, struct client *to);
+/* To every member except `except` (may be NULL). */
+void fanout_channel(struct fanout *f, struct channel *ch, struct client *except);
+/* To c (if with_self) and every client sharing a channel with c, once each. */
+void fanout_peers(struct fanout *f, struct client *c, int with_self);
+void fanout_done(struct fanout *f);
+
 /* A 461 for `cmd`. */
 void send_needmore(struct client *c, const char *cmd);
 

@@ -492,6 +492,8 @@ class WireProxy:
         with self.lock:
             for i in range(start, len(self.lines)):
                 cid, d, text = self.lines[i]
+                if d == "S>" and text.startswith("@") and " " in text:
+                    text = text.split(" ", 1)[1]   # IRCv3 tags (server-time)
                 if d == direction and rx.search(text):
                     return text
         return None

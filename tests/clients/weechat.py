@@ -56,7 +56,7 @@ def body(t):
 
     # -- join ------------------------------------------------------------------------
     tm.send("/join #test")
-    tm.wait(L + r"--> \| %s \([^)]*\) has joined #test" % NICK, T, "own join shown")
+    tm.wait(L + r"--> \| %s (\([^)]*\) )?\([^)]*\) has joined #test" % NICK, T, "own join shown")
     tm.wait(r"\[irc/test\] 2:#test", T, "#test buffer active", history=False)
     t.ok("#test joined, channel buffer active")
 
@@ -64,7 +64,7 @@ def body(t):
     m = peer.mark()
     peer.send("JOIN #test")
     peer.wait(r" 366 peer1 #test ", T, m, "peer join")
-    tm.wait(L + r"--> \| peer1 \(~?peer@[^)]*\) has joined #test", T, "peer's join shown")
+    tm.wait(L + r"--> \| peer1 (\([^)]*\) )?\(~?peer@[^)]*\) has joined #test", T, "peer's join shown")
     tm.wait(r"│ ?peer1 *$", T, "peer in the nicklist bar")
     tm.wait(r"│@%s *$" % NICK, T, "own nick (op) in the nicklist bar")
     t.ok("peer's join shown, nicklist shows both users")
@@ -157,7 +157,7 @@ def body(t):
     peer.wait(r"^:%s!\S+ JOIN :?#test$" % NICK2, T, m, "rejoin")
     # WeeChat follows a join with MODE #test: let it be answered
     wire.wait("S>", r"^:\S+ (324|4\d\d) ", T, mw, "reply to MODE #test after the rejoin")
-    tm.wait((L + r"--> \| %s \([^)]*\) has joined #test.*\n(.*\n)*"
+    tm.wait((L + r"--> \| %s (\([^)]*\) )?\([^)]*\) has joined #test.*\n(.*\n)*"
              r".*" + L + r"-- \| Topic for #test is \"new topic from weechat\".*\n(.*\n)*"
              r".*" + L + r"-- \| Channel #test: 2 nicks") % NICK2, T,
             "rejoin shown with topic (332) and names")
