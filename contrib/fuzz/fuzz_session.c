@@ -92,6 +92,69 @@ static void check_output(int i, const unsigned char *p, size_t n)
 	}
 }
 
+/* Cross-checks of the server's tables: counters match what they count,
+ * membership links agree in both directions, every invite points at a
+ * live client (a stale pointer would match whoever gets its address next,
+ * which no sanitizer sees). */
+static void check_state(void)
+{
+	unsigned users = 0, invisible = 0, opers = 0, nchannels = 0;
+	struct client *c, *ctmp;
+	char key[NICK_MAX + 1];
+
+	HASH_ITER(hh, srv.nicks, c, ctmp) {
+		casemap_fold(srv.cfg.casemapping, key, sizeof key, c->nick);
+		if (strcmp(key, c->key) != 0)
+			FAIL("nick %s filed under key %s", c->nick, c->key);
+		if (client_registered(c)) {
+			users++;
+			invisible += !!(c->umodes & UMODE_INVISIBLE);
+			opers += !!(c->umodes & UMODE_OPER);
+		}
+		unsigned n = 0;
+		for (struct member *m = c->chans; m; m = m->unext, n++) {
+			struct channel *ch;
+			HASH_FIND_STR(srv.channels, m->chan->key, ch);
+			if (m->cl != c || ch != m->chan || channel_member(ch, c) != m)
+				FAIL("%s: broken membership", c->nick);
+		}
+		if (n != c->nchans)
+			FAIL("%s: nchans %u, %u memberships", c->nick, c->nchans, n);
+	}
+	if (users != srv.users || invisible != srv.invisible || opers != srv.opers)
+		FAIL("counters: users %u/%u invisible %u/%u opers %u/%u", srv.users, users,
+		     srv.invisible, invisible, srv.opers, opers);
+
+	struct channel *ch, *htmp;
+	HASH_ITER(hh, srv.channels, ch, htmp) {
+		nchannels++;
+		unsigned n = 0, nbans = 0;
+		for (struct member *m = ch->members; m; m = m->cnext, n++) {
+			struct client *t = client_find(m->cl->nick);
+			if (m->chan != ch || t != m->cl || !client_registered(t))
+				FAIL("%s: member %s is not a registered client", ch->name, m->cl->nick);
+			if ((m->cprev ? m->cprev->cnext : ch->members) != m)
+				FAIL("%s: member list links broken", ch->name);
+		}
+		if (n == 0 || n != ch->nmembers)
+			FAIL("%s: nmembers %u, %u members", ch->name, ch->nmembers, n);
+		for (struct ban *b = ch->bans; b; b = b->next)
+			nbans++;
+		if (nbans != ch->nbans || nbans > (unsigned)srv.cfg.max_bans)
+			FAIL("%s: nbans %u, %u bans", ch->name, ch->nbans, nbans);
+		for (struct invite *iv = ch->invites; iv; iv = iv->next) {
+			struct client *t, *ttmp;
+			int live = 0;
+			HASH_ITER(hh, srv.nicks, t, ttmp)
+				live |= t == iv->cl;
+			if (!live)
+				FAIL("%s: invite for a client that is gone", ch->name);
+		}
+	}
+	if (nchannels != srv.nchannels)
+		FAIL("nchannels %u, %u channels", srv.nchannels, nchannels);
+}
+
 static void drain(int i)
 {
 	unsigned char buf[65536];
@@ -229,6 +292,7 @@ static void do_chunk(const uint8_t *p, size_t n)
 	/* the server reads at most 8 KiB per readiness event */
 	run_loop(2 + (int)(n / 8192));
 	drain_all();
+	check_state();
 }
 
 static void teardown(void)
