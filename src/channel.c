@@ -61,6 +61,7 @@ struct member *channel_add(struct channel *ch, struct client *c, uint8_t modes)
 	m->chan = ch;
 	m->cl = c;
 	m->modes = modes;
+	m->caps = c->caps;
 	/* prepend: O(1); nobody relies on join order */
 	m->cnext = ch->members;
 	if (ch->members)

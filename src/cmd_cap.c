@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "cap.h"
+#include "channel.h"
 #include "commands.h"
 #include "numeric.h"
 #include "send.h"
@@ -59,6 +60,13 @@ static void send_cap_list(struct client *c, const char *sub, uint32_t mask)
 	send_line(c, ":%s CAP %s %s :%s", srv.cfg.name, nick, sub, buf);
 }
 
+static void set_caps(struct client *c, uint32_t bits)
+{
+	c->caps = bits;
+	for (struct member *mb = c->chans; mb; mb = mb->unext)
+		mb->caps = bits;   /* the channel fan-out's copy */
+}
+
 static void cap_req(struct client *c, const char *list)
 {
 	uint32_t add = 0, del = 0;
@@ -77,7 +85,7 @@ static void cap_req(struct client *c, const char *list)
 		else
 			add |= bit;
 	}
-	c->caps = (c->caps | add) & ~del;
+	set_caps(c, (c->caps | add) & ~del);
 	send_line(c, ":%s CAP %s ACK :%s", srv.cfg.name, c->nick[0] ? c->nick : "*", list);
 }
 
@@ -93,7 +101,7 @@ HANDLER(cmd_cap)
 			c->reg |= REG_CAP;
 		if (m->nparams > 1 && atoi(m->params[1]) >= 302) {
 			c->cap_version = 1;
-			c->caps |= CAP_CAP_NOTIFY;  /* implied by 302 */
+			set_caps(c, c->caps | CAP_CAP_NOTIFY);  /* implied by 302 */
 		}
 		send_cap_list(c, "LS", all);
 	} else if (strcasecmp(sub, "LIST") == 0) {

@@ -163,9 +163,14 @@ void fanout_to(struct fanout *f, struct client *to)
 
 void fanout_channel(struct fanout *f, struct channel *ch, struct client *except)
 {
-	for (struct member *m = ch->members; m; m = m->cnext)
-		if (m->cl != except)
-			fanout_to(f, m->cl);
+	/* the hot loop: m->caps is the membership's copy of the client's */
+	for (struct member *m = ch->members; m; m = m->cnext) {
+		if (m->cl == except)
+			continue;
+		struct sbuf *b = variant(f, m->caps);
+		if (b)
+			conn_send_shared(&m->cl->conn, b);
+	}
 }
 
 static void fanout_one(struct client *peer, void *arg)

@@ -300,6 +300,26 @@ def test_extended_join():
         x.expect(r"^" + src("ext") + r" JOIN #d \* :Real ext$")   # own JOIN, with cap
 
 
+def test_caps_changed_after_joining():
+    # the channel fan-out keeps a per-membership copy of the caps: it must follow
+    with running() as srv:
+        a = capclient(srv, "late").join("#c").join("#d")
+        s = capclient(srv, "sender").join("#c").join("#d")
+        a.sync()
+        s.send("PRIVMSG #c :before")
+        assert a.expect(r"PRIVMSG #c :before$").startswith(":"), a.log[-1]
+        a.send("CAP REQ :server-time")
+        a.expect(r"CAP late ACK :server-time$")
+        s.send("PRIVMSG #c :during")
+        s.send("PRIVMSG #d :during")
+        check_time(a.expect(r"^" + T + " " + src("sender") + r" PRIVMSG #c :during$"))
+        check_time(a.expect(r"^" + T + " " + src("sender") + r" PRIVMSG #d :during$"))
+        a.send("CAP REQ :-server-time")
+        a.expect(r"CAP late ACK :-server-time$")
+        s.send("PRIVMSG #d :after")
+        assert a.expect(r"PRIVMSG #d :after$").startswith(":"), a.log[-1]
+
+
 def test_every_mix_gets_its_variant():
     # one broadcast, eight recipients: all combinations of the three caps
     # that change a PRIVMSG (server-time, message-tags) and a JOIN
