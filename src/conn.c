@@ -23,6 +23,7 @@
 #define MAX_TAGGED_LINE (8191 + 510)  /* IRCv3 message-tags allowance */
 #define MAX_IOV 64
 #define CHUNK 2048            /* private output buffer size */
+#define LINES_PER_PASS 32     /* fairness: lines one client may run per loop pass */
 
 static struct ev_loop *loop;
 static struct conn_handlers H;
@@ -41,6 +42,10 @@ static struct conn *dead_head;
 /* connections whose input is held back by flood control */
 static struct conn **throttled;
 static size_t nthrottled, capthrottled;
+/* connections with complete lines left over after their quota */
+static struct conn **backlog;
+static size_t nbacklog, capbacklog;
+static ev_idle backlog_w;   /* active while backlog is non-empty: no sleeping */
 
 static struct conn *thead[TL_COUNT], *ttail[TL_COUNT];
 
@@ -66,7 +71,7 @@ static int push_ptr(struct conn ***arr, size_t *n, size_t *cap, struct conn *c)
 static void update_watcher(struct conn *c)
 {
 	int want = 0;
-	if (!(c->flags & (CONN_THROTTLED | CONN_DEAD)))
+	if (!(c->flags & (CONN_THROTTLED | CONN_DEAD | CONN_BACKLOG)))
 		want |= EV_READ;
 	if (c->flags & (CONN_WRITING | CONN_TLS_READ_WANTS_WRITE))
 		want |= EV_WRITE;
@@ -397,8 +402,19 @@ static void keep_rest(struct conn *c, const char *p, size_t n)
 static void consume(struct conn *c, size_t total)
 {
 	char *p = rbuf, *end = rbuf + total;
+	int quota = LINES_PER_PASS;
 
 	while (p < end && !(c->flags & (CONN_DEAD | CONN_THROTTLED))) {
+		if (quota == 0) {
+			/* one pipelining client must not starve the others: the
+			 * rest waits for the next pass (and reading stops until then) */
+			if (memchr(p, '\n', (size_t)(end - p)) &&
+			    push_ptr(&backlog, &nbacklog, &capbacklog, c) == 0) {
+				c->flags |= CONN_BACKLOG;
+				update_watcher(c);
+			}
+			break;
+		}
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl) {
 			size_t partial = (size_t)(end - p);
@@ -428,6 +444,7 @@ static void consume(struct conn *c, size_t total)
 			continue;
 		}
 		line[len] = '\0';
+		quota--;
 		if (c->tlist == TL_ACTIVE || c->tlist == TL_PINGED)
 			conn_set_tlist(c, TL_ACTIVE);
 		H.line(c, line, len);
@@ -468,7 +485,7 @@ static void read_tls(struct conn *c)
 			return;
 		}
 		consume(c, have + (size_t)n);
-		if (c->flags & (CONN_DEAD | CONN_THROTTLED) || tls_pending(c->tls) <= 0)
+		if (c->flags & (CONN_DEAD | CONN_THROTTLED | CONN_BACKLOG) || tls_pending(c->tls) <= 0)
 			break;
 	}
 	if (c->flags & CONN_DEAD)
@@ -520,7 +537,7 @@ static void on_io(struct ev_loop *l, ev_io *w, int revents)
 		if (flush_conn(c) < 0)
 			conn_kill(c, errno == EPIPE || errno == ECONNRESET ? "Connection reset by peer" : strerror(errno));
 	}
-	if ((revents & EV_READ || retry_read) && !(c->flags & (CONN_DEAD | CONN_THROTTLED)))
+	if ((revents & EV_READ || retry_read) && !(c->flags & (CONN_DEAD | CONN_THROTTLED | CONN_BACKLOG)))
 		read_some(c);
 }
 
@@ -557,7 +574,7 @@ static void on_throttle(struct ev_loop *l, ev_timer *w, int revents)
 		if (!(c->flags & CONN_DEAD))
 			update_watcher(c);
 		/* bytes OpenSSL decrypted before the throttle raise no event */
-		if (c->tls && !(c->flags & (CONN_DEAD | CONN_THROTTLED)) && tls_pending(c->tls) > 0)
+		if (c->tls && !(c->flags & (CONN_DEAD | CONN_THROTTLED | CONN_BACKLOG)) && tls_pending(c->tls) > 0)
 			read_some(c);
 	}
 	free(list);
@@ -581,6 +598,13 @@ void conn_kill(struct conn *c, const char *reason)
 static void release(struct conn *c)
 {
 	tl_unlink(c);
+	if (c->flags & CONN_BACKLOG) {
+		for (size_t i = 0; i < nbacklog; i++)
+			if (backlog[i] == c) {
+				backlog[i] = backlog[--nbacklog];
+				break;
+			}
+	}
 	if (c->flags & CONN_THROTTLED) {
 		for (size_t i = 0; i < nthrottled; i++)
 			if (throttled[i] == c) {
@@ -607,9 +631,43 @@ static void release(struct conn *c)
 	H.release(c);
 }
 
+/* The next quota of lines for each client that had more than its share. */
+static void run_backlog(void)
+{
+	struct conn **list = backlog;
+	size_t n = nbacklog;
+	backlog = NULL;
+	nbacklog = capbacklog = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct conn *c = list[i];
+		if (c->flags & CONN_DEAD) {
+			/* the close pass drops it from this list */
+			push_ptr(&backlog, &nbacklog, &capbacklog, c);
+			continue;
+		}
+		c->flags &= (uint16_t)~CONN_BACKLOG;
+		size_t have = c->inlen;
+		memcpy(rbuf, c->inbuf, have);
+		consume(c, have);
+		/* decrypted bytes OpenSSL holds are invisible to epoll */
+		if (c->tls && !(c->flags & (CONN_DEAD | CONN_THROTTLED | CONN_BACKLOG)) && tls_pending(c->tls) > 0)
+			read_tls(c);
+		if (!(c->flags & CONN_DEAD))
+			update_watcher(c);
+	}
+	free(list);
+}
+
+static void on_backlog_idle(struct ev_loop *l, ev_idle *w, int revents)
+{
+	(void)l; (void)w; (void)revents;   /* its only job: keep the loop from sleeping */
+}
+
 static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
 {
 	(void)l; (void)w; (void)revents;
+	if (nbacklog)
+		run_backlog();
 	for (;;) {
 		/* 1. quit messages for the dead may queue output (and kill more) */
 		struct conn *closing = NULL;
@@ -639,6 +697,13 @@ static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
 		if (!dead_head)
 			break;
 	}
+	int live_backlog = 0;
+	for (size_t i = 0; i < nbacklog && !live_backlog; i++)
+		live_backlog = !(backlog[i]->flags & CONN_DEAD);
+	if (live_backlog)
+		ev_idle_start(loop, &backlog_w);
+	else
+		ev_idle_stop(loop, &backlog_w);
 }
 
 void conn_flush_all(void)
@@ -688,5 +753,6 @@ void conn_init(struct ev_loop *l, const struct conn_handlers *h)
 	ev_prepare_start(loop, &prepare_w);
 	ev_init(&timeout_w, on_timeout);
 	ev_init(&throttle_w, on_throttle);
+	ev_idle_init(&backlog_w, on_backlog_idle);
 	throttle_w.repeat = 0.1;
 }

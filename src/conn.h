@@ -25,6 +25,7 @@ enum {
 	CONN_LINE_TOO_LONG = 1 << 4, /* discarding the rest of an overlong line */
 	CONN_TLS_READ_WANTS_WRITE = 1 << 5,  /* SSL_read waits for writability */
 	CONN_TLS_WRITE_WANTS_READ = 1 << 6,  /* SSL_write waits for input (handshake) */
+	CONN_BACKLOG = 1 << 7,   /* complete lines left over after this pass's quota */
 };
 
 struct ssl_st;
