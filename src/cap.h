@@ -13,6 +13,8 @@ enum {
 	CAP_SETNAME = 1 << 7,          /* SETNAME of peers and self */
 	CAP_INVITE_NOTIFY = 1 << 8,    /* INVITEs to channels one is on */
 	CAP_EXTENDED_JOIN = 1 << 9,    /* JOIN #chan account :realname */
+	CAP_BATCH = 1 << 10,           /* BATCH (used by labeled-response) */
+	CAP_LABELED_RESPONSE = 1 << 11, /* replies carry the command's label */
 };
 
 #endif

@@ -89,6 +89,7 @@ void client_exit(struct client *c, const char *reason)
 {
 	if (c->conn.flags & CONN_DEAD)
 		return;
+	send_label_end(c);  /* a labeled QUIT: its reply first, ERROR after */
 	send_line(c, "ERROR :Closing Link: %s (%s)", c->host, reason);
 	conn_kill(&c->conn, reason);
 }

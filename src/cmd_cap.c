@@ -20,10 +20,12 @@ static const struct {
 	 * cannot happen. extended-join's "*" account is true: nobody is
 	 * logged in. */
 	{ "away-notify", CAP_AWAY_NOTIFY },
+	{ "batch", CAP_BATCH },
 	{ "cap-notify", CAP_CAP_NOTIFY },
 	{ "echo-message", CAP_ECHO_MESSAGE },
 	{ "extended-join", CAP_EXTENDED_JOIN },
 	{ "invite-notify", CAP_INVITE_NOTIFY },
+	{ "labeled-response", CAP_LABELED_RESPONSE },
 	{ "message-tags", CAP_MESSAGE_TAGS },
 	{ "multi-prefix", CAP_MULTI_PREFIX },
 	{ "server-time", CAP_SERVER_TIME },

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cap.h"
 #include "numeric.h"
 #include "send.h"
 
@@ -63,7 +64,7 @@ static int by_name(const void *key, const void *elem)
 	return strcasecmp(key, ((const struct command *)elem)->name);
 }
 
-void command_dispatch(struct client *c, struct message *m)
+static void dispatch(struct client *c, struct message *m)
 {
 	const struct command *cmd = bsearch(m->command, table, sizeof table / sizeof table[0],
 	                                    sizeof table[0], by_name);
@@ -80,4 +81,38 @@ void command_dispatch(struct client *c, struct message *m)
 		return;
 	}
 	cmd->fn(c, m);
+}
+
+/* The value of the label tag, if any, into buf (labels over 64 bytes are
+ * ignored: the command then runs unlabeled). */
+static const char *label_of(const char *tags, char *buf, size_t len)
+{
+	for (const char *p = tags; p && *p;) {
+		size_t n = strcspn(p, ";");
+		if (n > 6 && strncmp(p, "label=", 6) == 0 && n - 6 < len) {
+			memcpy(buf, p + 6, n - 6);
+			buf[n - 6] = '\0';
+			return buf;
+		}
+		p += n;
+		if (*p == ';')
+			p++;
+	}
+	return NULL;
+}
+
+void command_dispatch(struct client *c, struct message *m)
+{
+	char buf[65];
+	const char *label = NULL;
+	/* labeled-response needs batch for replies of several lines */
+	if ((c->caps & (CAP_LABELED_RESPONSE | CAP_BATCH)) == (CAP_LABELED_RESPONSE | CAP_BATCH))
+		label = label_of(m->tags, buf, sizeof buf);
+	if (!label) {
+		dispatch(c, m);
+		return;
+	}
+	send_label_begin(c, label);
+	dispatch(c, m);
+	send_label_end(c);
 }

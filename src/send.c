@@ -35,10 +35,105 @@ static size_t vformat(char *buf, const char *prefix, const char *fmt, va_list ap
 	return len;
 }
 
+/* ---- labeled-response: the output of one labeled command, held back */
+
+#define LABEL_MAX 64
+static struct {
+	struct client *c;          /* whose output is held; NULL: none */
+	char label[LABEL_MAX + 1];
+	struct sbuf **lines;
+	size_t n, cap;
+} held;
+static unsigned long batch_seq;
+
+static int hold(struct client *to, struct sbuf *b)
+{
+	if (to != held.c)
+		return 0;
+	if (held.n == held.cap) {
+		size_t nc = held.cap ? held.cap * 2 : 16;
+		struct sbuf **nl = realloc(held.lines, nc * sizeof *nl);
+		if (!nl)
+			return 0;  /* send it unlabeled rather than lose it */
+		held.lines = nl;
+		held.cap = nc;
+	}
+	b->refs++;
+	held.lines[held.n++] = b;
+	return 1;
+}
+
+void send_label_begin(struct client *c, const char *label)
+{
+	if (held.c)
+		return;
+	held.c = c;
+	held.n = 0;
+	snprintf(held.label, sizeof held.label, "%s", label);
+}
+
+/* b with `tag` first in its tag section. Two sends, one line: the queue is
+ * a byte stream. */
+static void send_tagged(struct client *c, const char *tag, const struct sbuf *b)
+{
+	char pre[LABEL_MAX + 16];
+	int tagged = b->len && b->data[0] == '@';
+	int n = snprintf(pre, sizeof pre, "@%s%c", tag, tagged ? ';' : ' ');
+	conn_send(&c->conn, pre, (size_t)n);
+	conn_send(&c->conn, b->data + tagged, b->len - (uint32_t)tagged);
+}
+
+void send_label_end(struct client *c)
+{
+	if (held.c != c || !c)
+		return;
+	held.c = NULL;
+	char line[LABEL_MAX + 128], tag[LABEL_MAX + 16];
+	int n;
+	snprintf(tag, sizeof tag, "label=%s", held.label);
+	if (held.n == 0) {
+		n = snprintf(line, sizeof line, "@%s :%s ACK\r\n", tag, srv.cfg.name);
+		conn_send(&c->conn, line, (size_t)n);
+	} else if (held.n == 1) {
+		send_tagged(c, tag, held.lines[0]);
+	} else {
+		char id[24];
+		snprintf(id, sizeof id, "lr%lu", ++batch_seq);
+		n = snprintf(line, sizeof line, "@%s :%s BATCH +%s labeled-response\r\n", tag,
+		             srv.cfg.name, id);
+		conn_send(&c->conn, line, (size_t)n);
+		snprintf(tag, sizeof tag, "batch=%s", id);
+		for (size_t i = 0; i < held.n; i++)
+			send_tagged(c, tag, held.lines[i]);
+		n = snprintf(line, sizeof line, ":%s BATCH -%s\r\n", srv.cfg.name, id);
+		conn_send(&c->conn, line, (size_t)n);
+	}
+	for (size_t i = 0; i < held.n; i++)
+		sbuf_unref(held.lines[i]);
+	held.n = 0;
+	if (held.cap > 256) {
+		/* a huge reply (LIST, WHO) should not pin its array forever */
+		free(held.lines);
+		held.lines = NULL;
+		held.cap = 0;
+	}
+}
+
 static void deliver(struct client *c, const char *buf, size_t len)
 {
 	if (srv.debug)
 		log_debug("%d< %.*s", conn_fd(&c->conn), (int)(len - 2), buf);
+	if (c == held.c) {
+		struct sbuf *b = sbuf_new((uint32_t)len);
+		if (b) {
+			memcpy(b->data, buf, len);
+			b->len = (uint32_t)len;
+			int kept = hold(c, b);
+			sbuf_unref(b);
+			if (kept)
+				return;
+		}
+	}
 	conn_send(&c->conn, buf, len);
 }
 
@@ -157,7 +252,7 @@ static struct sbuf *variant(struct fanout *f, uint32_t caps)
 void fanout_to(struct fanout *f, struct client *to)
 {
 	struct sbuf *b = variant(f, to->caps);
-	if (b)
+	if (b && !hold(to, b))
 		conn_send_shared(&to->conn, b);
 }
 
@@ -168,7 +263,7 @@ void fanout_channel(struct fanout *f, struct channel *ch, struct client *except)
 		if (m->cl == except)
 			continue;
 		struct sbuf *b = variant(f, m->caps);
-		if (b)
+		if (b && !hold(m->cl, b))
 			conn_send_shared(&m->cl->conn, b);
 	}
 }

@@ -41,6 +41,12 @@ void fanout_channel(struct fanout *f, struct channel *ch, struct client *except)
 void fanout_peers(struct fanout *f, struct client *c, int with_self);
 void fanout_done(struct fanout *f);
 
+/* labeled-response: between begin and end, what is sent to c is held
+ * back; end sends it with the label: one line tagged, several in a BATCH,
+ * none as an ACK. end is idempotent (client_exit calls it before ERROR). */
+void send_label_begin(struct client *c, const char *label);
+void send_label_end(struct client *c);
+
 /* A 461 for `cmd`. */
 void send_needmore(struct client *c, const char *cmd);
 

@@ -12,8 +12,9 @@ from ircharness import running, run_tests
 T = r"@time=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d{3}Z"
 SRC = r":%s!%s@127\.0\.0\.1"
 
-ALL = ["away-notify", "cap-notify", "echo-message", "extended-join", "invite-notify",
-       "message-tags", "multi-prefix", "server-time", "setname", "userhost-in-names"]
+ALL = ["away-notify", "batch", "cap-notify", "echo-message", "extended-join", "invite-notify",
+       "labeled-response", "message-tags", "multi-prefix", "server-time", "setname",
+       "userhost-in-names"]
 
 
 def src(nick):
@@ -55,7 +56,7 @@ def test_ls_and_all_or_nothing():
         c.send("CAP LS 302")
         ls = c.expect(r"CAP \* LS :")
         assert ls.split(" :", 1)[1].split() == ALL, ls
-        for absent in ("account-notify", "account-tag", "chghost", "sasl", "batch"):
+        for absent in ("account-notify", "account-tag", "chghost", "sasl"):
             assert absent not in ls.split(), ls
         # one unknown name refuses the whole request
         c.send("CAP REQ :server-time account-notify")
@@ -318,6 +319,51 @@ def test_caps_changed_after_joining():
         a.expect(r"CAP late ACK :-server-time$")
         s.send("PRIVMSG #d :after")
         assert a.expect(r"PRIVMSG #d :after$").startswith(":"), a.log[-1]
+
+
+def test_labeled_response():
+    with running() as srv:
+        other = capclient(srv, "other").join("#c")
+        c = capclient(srv, "lab", "labeled-response batch server-time echo-message").join("#c")
+        other.sync()
+        # one reply line: the label joins its tags
+        c.send("@label=p1 PING tok")
+        c.expect(r"^@label=p1 :irc\.test PONG irc\.test :tok$")
+        # the echo is the reply, merged with @time; others never see the label
+        c.send("@label=e1;+x=y PRIVMSG #c :hi there")
+        line = c.expect(r"PRIVMSG #c :hi there$")
+        assert re.match(r"^@label=e1;" + T[1:] + " " + src("lab") + " ", line), line
+        assert not other.expect(r"PRIVMSG #c :hi there$").startswith("@"), other.log[-1]
+        # several lines: one BATCH, every line in it
+        c.send("@label=w1 WHOIS other")
+        start = c.expect(r"BATCH \+")
+        m = re.match(r"^@label=w1 :irc\.test BATCH \+(\S+) labeled-response$", start)
+        assert m, start
+        bid = m.group(1)
+        lines = c.collect_until(r"BATCH -")
+        assert lines[-1] == ":irc.test BATCH -" + bid, lines
+        assert all(l.startswith("@batch=%s " % bid) for l in lines[:-1]), lines
+        assert any(" 311 lab other " in l for l in lines) and any(" 318 " in l for l in lines), lines
+        # errors are replies too
+        c.send("@label=u1 NOSUCHCMD")
+        c.expect(r"^@label=u1 :irc\.test 421 lab NOSUCHCMD ")
+        # nothing to say: ACK (echo-message off for this one)
+        c.send("CAP REQ :-echo-message")
+        c.expect(r"ACK :-echo-message")
+        c.send("@label=n1 PRIVMSG other :psst")
+        c.expect(r"^@label=n1 :irc\.test ACK$")
+        assert not other.expect(r"PRIVMSG other :psst$").startswith("@label")
+        # a label over 64 bytes is not echoed back
+        c.send("@label=%s PING long" % ("L" * 65))
+        c.expect(r"^:irc\.test PONG irc\.test :long$")
+        # labeled QUIT: the ACK, then the ERROR
+        c.send("@label=q1 QUIT :bye")
+        c.expect(r"^@label=q1 :irc\.test ACK$")
+        c.expect(r"^ERROR :Closing Link")
+        # without batch the label is ignored (multi-line replies need BATCH)
+        d = capclient(srv, "nobatch", "labeled-response")
+        d.send("@label=z PING zz")
+        d.expect(r"^:irc\.test PONG irc\.test :zz$")
 
 
 def test_every_mix_gets_its_variant():
