@@ -311,7 +311,7 @@ static int on_operators(struct parse_state *st, const char *s, const char *n, co
 
 	/* crypt(3) hashes only, so a leaked config never leaks a password */
 	if (v[0] != '$' || strlen(v) < 20 || strchr(v + 1, '$') == NULL)
-		return fail(st, s, n, "not a crypt(3) hash (make one with: openssl passwd -6): \"%s\"", v);
+		return fail(st, s, n, "not a crypt(3) hash (make one with: openssl passwd -6)%s", "");  /* never echo: it may be a plain password */
 	if (!valid_name(n) || strlen(n) >= sizeof cfg->opers[0].name)
 		return fail(st, s, n, "not a valid operator name%s", "");
 	if (cfg->nopers == CONFIG_MAX_OPERS)

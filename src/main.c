@@ -107,13 +107,13 @@ int main(int argc, char **argv)
 	}
 	srv.config_path = path;
 	if (config_load(path, &srv.cfg, err, sizeof err) < 0) {
-		fprintf(stderr, "ircmini: %s\n", err);
+		log_error("%s", err);   /* with a priority, so journalctl -p err shows it */
 		return 1;
 	}
 	/* certificate and key are loaded now, so -t checks them too */
 	struct tls_ctx *tctx;
 	if (tls_prepare(&srv.cfg, path, &tctx, err, sizeof err) < 0) {
-		fprintf(stderr, "ircmini: %s\n", err);
+		log_error("%s", err);
 		config_free(&srv.cfg);
 		return 1;
 	}
