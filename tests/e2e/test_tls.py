@@ -237,6 +237,26 @@ def test_sendq_applies_to_tls():
         p.expect(r"PONG .* :ok$")
 
 
+def test_tls12_minimum():
+    with tls_server() as srv:
+        ctx = client_context()
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.tls_port), TIMEOUT),
+                            server_hostname="localhost")
+        assert s.version() == "TLSv1.2", s.version()
+        s.close()
+        # TLS 1.1 (client policy lowered so only the server can refuse it)
+        r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % srv.tls_port,
+                            "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], input="",
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=TIMEOUT * SLOW)
+        assert "alert protocol version" in r.stdout, r.stdout
+        deadline = time.time() + TIMEOUT
+        while "unsupported protocol" not in srv.stderr():
+            assert time.time() < deadline, srv.stderr()
+            time.sleep(0.05)
+
+
 def test_line_limits_same_as_plain():
     with tls_server() as srv:
         t = tls_client(srv, "limits")
