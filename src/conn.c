@@ -244,6 +244,42 @@ void conn_send_shared(struct conn *c, struct sbuf *b)
 	add_pending(c);
 }
 
+/* Drop `w` written bytes from the head of the queue. */
+static void oq_consume(struct conn *c, size_t w)
+{
+	c->obytes -= (uint32_t)w;
+	while (w > 0) {
+		struct oitem *it = &c->oq[c->ohead];
+		size_t left = it->b->len - it->off;
+		if (w < left) {
+			it->off += (uint32_t)w;
+			break;
+		}
+		w -= left;
+		sbuf_unref(it->b);
+		c->ohead = (uint16_t)((c->ohead + 1) & (c->ocap - 1));
+		c->ocount--;
+	}
+}
+
+/* After a flush: free an empty queue (idle clients hold no output memory),
+ * arm the write watcher only while the kernel refused bytes. */
+static void after_flush(struct conn *c, int blocked)
+{
+	if (c->ocount == 0) {
+		free(c->oq);
+		c->oq = NULL;
+		c->ocap = 0;
+		c->ohead = 0;
+	}
+	if (blocked && c->ocount)
+		c->flags |= CONN_WRITING;
+	else
+		c->flags &= (uint16_t)~CONN_WRITING;
+	if (!(c->flags & CONN_DEAD))
+		update_watcher(c);
+}
+
 /* TLS has no writev: gather up to one record's worth into a bounded buffer
  * per SSL_write. A retry after WANT_WRITE gathers the same leading bytes
  * again (the queue only shrinks by what was written), as OpenSSL needs. */
@@ -278,32 +314,9 @@ static int flush_tls(struct conn *c)
 				errno = EPIPE;
 			return -1;
 		}
-		c->obytes -= (uint32_t)w;
-		while (w > 0) {
-			struct oitem *it = &c->oq[c->ohead];
-			size_t left = it->b->len - it->off;
-			if ((size_t)w < left) {
-				it->off += (uint32_t)w;
-				break;
-			}
-			w -= (int)left;
-			sbuf_unref(it->b);
-			c->ohead = (uint16_t)((c->ohead + 1) & (c->ocap - 1));
-			c->ocount--;
-		}
+		oq_consume(c, (size_t)w);
 	}
-	if (c->ocount == 0) {
-		free(c->oq);
-		c->oq = NULL;
-		c->ocap = 0;
-		c->ohead = 0;
-	}
-	if (blocked && c->ocount)
-		c->flags |= CONN_WRITING;
-	else
-		c->flags &= (uint16_t)~CONN_WRITING;
-	if (!(c->flags & CONN_DEAD))
-		update_watcher(c);
+	after_flush(c, blocked);
 	return 0;
 }
 
@@ -329,35 +342,12 @@ static int flush_conn(struct conn *c)
 				break;
 			return -1;
 		}
-		c->obytes -= (uint32_t)w;
-		while (w > 0) {
-			struct oitem *it = &c->oq[c->ohead];
-			size_t left = it->b->len - it->off;
-			if ((size_t)w < left) {
-				it->off += (uint32_t)w;
-				break;
-			}
-			w -= (ssize_t)left;
-			sbuf_unref(it->b);
-			c->ohead = (uint16_t)((c->ohead + 1) & (c->ocap - 1));
-			c->ocount--;
-		}
+		oq_consume(c, (size_t)w);
 		if ((size_t)n == MAX_IOV || c->ocount == 0)
 			continue;
 		break;  /* short write: the kernel buffer is full */
 	}
-	if (c->ocount == 0) {
-		/* idle clients hold no output memory */
-		free(c->oq);
-		c->oq = NULL;
-		c->ocap = 0;
-		c->ohead = 0;
-		c->flags &= (uint16_t)~CONN_WRITING;
-	} else {
-		c->flags |= CONN_WRITING;
-	}
-	if (!(c->flags & CONN_DEAD))
-		update_watcher(c);
+	after_flush(c, 1);
 	return 0;
 }
 
