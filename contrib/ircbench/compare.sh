@@ -282,6 +282,8 @@ say "servers: ${avail[*]}; scenarios: $SCENARIOS; rounds: $ROUNDS"
 say "generator: $bench; server cpu $SERVER_CPU, generator cpu $GEN_CPU"
 
 # ---------------------------------------------------------------- run
+# Anything else running on a 2-core box shows up in the numbers: record it.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 port=$PORT_BASE
 n=${#avail[@]}
 for r in $(seq 1 "$ROUNDS"); do
@@ -324,7 +326,7 @@ range() {
 metrics() {
 	case $1 in
 	# ":r" = print the ratio ircmini/peer; counts get none
-	fanout|channels) echo "deliveries_per_s:r lat_p50_ms:r lat_p99_ms:r lat_max_ms:r lost dups reordered" ;;
+	fanout|channels) echo "deliveries_per_s:r lat_p50_ms:r lat_p99_ms:r lat_max_ms:r lost dups reordered gen_cpu_s" ;;
 	connect) echo "held reg_per_s:r reg_p50_ms:r reg_p99_ms:r reg_max_ms:r rss_per_client_kib:r" ;;
 	burst)   echo "held failed reg_per_s:r reg_p50_ms:r reg_p99_ms:r reg_max_ms:r tcp_p99_ms:r" ;;
 	churn)   echo "cycles_per_cpu_s:r cycles_per_s:r server_cpu_s errors unfinished" ;;
@@ -335,6 +337,7 @@ metrics() {
 	echo
 	echo "ircbench compare: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), rounds=$ROUNDS (medians)"
 	[ -n "${ircmini_id:-}" ] && echo "ircmini: tree $ircmini_rev, binary sha256 $ircmini_id"
+	echo "load average (1/5/15 min) at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 	for sc in $SCENARIOS; do
 		cmd=$(scenario_cmd "$sc") || continue
 		echo
