@@ -1085,7 +1085,7 @@ int main(int argc, char **argv)
 		{"sources", 1, 0, 'S'}, {"idle", 1, 0, 'i'}, {"size", 1, 0, 'z'},
 		{"cycles", 1, 0, 'y'}, {"duration", 1, 0, 'D'}, {"quiet", 1, 0, 'q'}, {"setup-conc", 1, 0, 'C'},
 		{"reg-timeout", 1, 0, 'R'}, {"oper", 1, 0, 'o'}, {"umode", 1, 0, 'M'}, {"label", 1, 0, 'l'},
-		{"help", 0, 0, '?'}, {0, 0, 0, 0}};
+		{"help", 0, 0, 'H'}, {0, 0, 0, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -1112,7 +1112,8 @@ int main(int argc, char **argv)
 		case 'o': O.oper = optarg; break;
 		case 'M': O.umode = optarg; break;
 		case 'l': O.label = optarg; break;
-		default: usage(ch == '?' && optopt == 0 ? stdout : stderr); return ch == '?' ? 0 : 1;
+		case 'H': usage(stdout); return 0;
+		default: usage(stderr); return 1;
 		}
 	}
 	if (optind >= argc) {
