@@ -23,12 +23,14 @@
  *                  socket reports to the server as a reset when output was
  *                  unread), then connect a fresh client there and write
  *                  the payload
- *             7    register the slot with a canned NICK/USER, then write
+ *             7    register the slot with a canned NICK/USER (bit 5 set:
+ *                  after requesting every IRCv3 capability), then write
  *                  the payload
  *
  * Everything the server sends is read back and checked: no NUL, every CR
  * directly followed by LF, every LF preceded by CR, lines at most 512
- * bytes. After each input all sockets are closed and the loop runs until
+ * bytes plus 8191 of tags. After each chunk the nick and channel tables
+ * are cross-checked (check_state). After each input all sockets are closed and the loop runs until
  * the server has released every connection, so per-input state is torn
  * down and LeakSanitizer reports only real leaks. */
 #include <errno.h>
@@ -55,10 +57,16 @@
 #define SEP 0xFF
 #define BYTEWISE_MAX 600
 #define SETTLE_MAX 200   /* loop iterations allowed for a teardown */
+/* op 7 with the flag: every capability the server knows of */
+#define CAP_ALL "CAP LS 302\r\nCAP REQ :away-notify batch cap-notify echo-message " \
+	"extended-join invite-notify labeled-response message-tags multi-prefix " \
+	"server-time setname userhost-in-names\r\n"
 
 struct slot {
 	int fd;          /* our end, -1 while not connected */
 	size_t linelen;  /* bytes of the current server line read so far */
+	size_t taglen;   /* bytes of its IRCv3 tag section ("@...", space incl.) */
+	int intags;      /* inside that tag section */
 	int cr;          /* last byte read was CR */
 };
 
@@ -71,7 +79,9 @@ static struct slot slots[NSLOTS];
 		abort();                                               \
 	} while (0)
 
-/* Wire invariants of what the server sends, across read boundaries. */
+/* Wire invariants of what the server sends, across read boundaries:
+ * 512 bytes a line incl. CRLF, plus at most 8191 bytes of tags (IRCv3
+ * message-tags: "@", the tags and one space). */
 static void check_output(int i, const unsigned char *p, size_t n)
 {
 	struct slot *s = &slots[i];
@@ -83,12 +93,19 @@ static void check_output(int i, const unsigned char *p, size_t n)
 			FAIL("slot %d: NUL in server output", i);
 		if (ch == '\n' && !s->cr)
 			FAIL("slot %d: bare LF in server output", i);
-		s->linelen++;
-		if (s->linelen > 512)
-			FAIL("slot %d: server line longer than 512 bytes", i);
+		if (s->linelen == 0 && s->taglen == 0 && ch == '@')
+			s->intags = 1;
+		if (s->intags) {
+			if (++s->taglen > 8191)
+				FAIL("slot %d: server tags longer than 8191 bytes", i);
+			if (ch == ' ')
+				s->intags = 0;
+		} else if (++s->linelen > 512) {
+			FAIL("slot %d: server line longer than 512 bytes (without tags)", i);
+		}
 		s->cr = ch == '\r';
 		if (ch == '\n')
-			s->linelen = 0;
+			s->linelen = s->taglen = 0, s->intags = 0;
 	}
 }
 
@@ -135,6 +152,8 @@ static void check_state(void)
 				FAIL("%s: member %s is not a registered client", ch->name, m->cl->nick);
 			if ((m->cprev ? m->cprev->cnext : ch->members) != m)
 				FAIL("%s: member list links broken", ch->name);
+			if (m->caps != m->cl->caps)
+				FAIL("%s: stale capability copy for %s", ch->name, m->cl->nick);
 		}
 		if (n == 0 || n != ch->nmembers)
 			FAIL("%s: nmembers %u, %u members", ch->name, ch->nmembers, n);
@@ -213,8 +232,8 @@ static void slot_connect(int i)
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	client_accept(sv[1], &ss, len, 0);
 	slots[i].fd = sv[0];
-	slots[i].linelen = 0;
-	slots[i].cr = 0;
+	slots[i].linelen = slots[i].taglen = 0;
+	slots[i].intags = slots[i].cr = 0;
 }
 
 static void slot_close(int i, int clean)
@@ -279,8 +298,9 @@ static void do_chunk(const uint8_t *p, size_t n)
 		slot_write(i, p, n);
 		break;
 	case 7: {
-		char reg[96];
-		int len = snprintf(reg, sizeof reg, "NICK f%d\r\nUSER u%d 0 * :fuzz %d\r\n", i, i, i);
+		char reg[400];
+		int len = snprintf(reg, sizeof reg, "%sNICK f%d\r\nUSER u%d 0 * :fuzz %d\r\n%s",
+		                   flag ? CAP_ALL : "", i, i, i, flag ? "CAP END\r\n" : "");
 		slot_write(i, (const uint8_t *)reg, (size_t)len);
 		slot_write(i, p, n);
 		break;

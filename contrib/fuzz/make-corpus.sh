@@ -113,5 +113,9 @@ tlong=$(head -c 9000 /dev/zero | tr '\0' 't')
 s long-lines "\\034PRIVMSG f0 :$long\\r\\nPING ok\\r\\n" "\\034@$tlong PING x\\r\\nPING after\\r\\n" "\\034@a=$long PING tagged-long-ok\\r\\n"
 s long-partial "\\034PRIVMSG f0 :$long" "\\034$long" '\034\r\nPING after\r\n'
 s binary '\000\001\002\003\377\034\200\201 \033 :\177\r\n\000\000\r\n'
+# IRCv3: \074/\075 register slot 0/1 after requesting every capability
+s ircv3-tags '\074JOIN #c\r\n' '\075JOIN #c\r\n@+typing=active;+draft/reply=x\\sy TAGMSG #c\r\n@+a=b PRIVMSG f0,#c :tagged\r\n' \
+	'\074@label=L1 PRIVMSG #c :hi\r\n@label=L2 WHOIS f1\r\n@label=L3 PONG x\r\n@label=L4;+x=y NAMES #c\r\nSETNAME :new real name\r\nAWAY :away now\r\n'
+s ircv3-invite '\074JOIN #c\r\nMODE #c +i\r\n' '\075NICK g1\r\n' '\034INVITE g1 #c\r\n@label=inv INVITE g1 #c\r\n' '\075JOIN #c\r\nAWAY\r\nQUIT :done\r\n'
 
 echo "corpus: $(ls "$msg" | wc -l) message seeds, $(ls "$ses" | wc -l) session seeds"

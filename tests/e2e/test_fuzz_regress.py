@@ -27,15 +27,21 @@ CONFIG = ("[limits]\nflood_burst = 0\nmax_bans = 3\nmax_channels = 4\nmax_member
           "whowas = 5\nsendq = 32768\n"
           "[operators]\no = $1$saltsalt$6SNdNaZLKst2LlSm7oPPL1\n")
 NSLOTS = 4
+CAP_ALL = (b"CAP LS 302\r\nCAP REQ :away-notify batch cap-notify echo-message "
+           b"extended-join invite-notify labeled-response message-tags multi-prefix "
+           b"server-time setname userhost-in-names\r\n")
 BYTEWISE_MAX = 600
 
 
 class Wire:
-    """Raw bytes from the server, checked as they arrive."""
+    """Raw bytes from the server, checked as they arrive: 512 bytes a line
+    incl. CRLF, plus at most 8191 bytes of IRCv3 tags ("@...", space incl.)."""
 
     def __init__(self, name):
         self.name = name
         self.linelen = 0
+        self.taglen = 0
+        self.intags = False
         self.cr = False
         self.data = bytearray()
 
@@ -46,11 +52,19 @@ class Wire:
             assert not (self.cr and ch != b"\n"), "%s: CR not followed by LF" % self.name
             assert ch != b"\0", "%s: NUL from the server" % self.name
             assert not (ch == b"\n" and not self.cr), "%s: bare LF from the server" % self.name
-            self.linelen += 1
-            assert self.linelen <= 512, "%s: line over 512 bytes" % self.name
+            if self.linelen == 0 and self.taglen == 0 and ch == b"@":
+                self.intags = True
+            if self.intags:
+                self.taglen += 1
+                assert self.taglen <= 8191, "%s: tags over 8191 bytes" % self.name
+                self.intags = ch != b" "
+            else:
+                self.linelen += 1
+                assert self.linelen <= 512, "%s: line over 512 bytes" % self.name
             self.cr = ch == b"\r"
             if ch == b"\n":
-                self.linelen = 0
+                self.linelen = self.taglen = 0
+                self.intags = False
 
 
 class Slot:
@@ -154,7 +168,8 @@ def replay(srv, steps):
                 settle(0)
             slot(i).send(payload)
         elif op == 7:
-            slot(i).send(b"NICK f%d\r\nUSER u%d 0 * :fuzz %d\r\n" % (i, i, i))
+            reg = b"NICK f%d\r\nUSER u%d 0 * :fuzz %d\r\n" % (i, i, i)
+            slot(i).send(CAP_ALL + reg + b"CAP END\r\n" if flag else reg)
             slot(i).send(payload)
         else:
             slot(i).send(payload)
