@@ -36,7 +36,8 @@ static void send_topic(struct client *c, struct channel *ch)
 	send_numeric(c, RPL_TOPICWHOTIME, "%s %s %lld", ch->name, ch->topic_by, (long long)ch->topic_time);
 }
 
-void send_names(struct client *c, struct channel *ch)
+/* The 353 lines of one channel, without the closing 366. */
+static void names_lines(struct client *c, struct channel *ch)
 {
 	int member = channel_member(ch, c) != NULL;
 	char sym = ch->modes & CMODE_SECRET ? '@' : ch->modes & CMODE_PRIVATE ? '*' : '=';
@@ -65,6 +66,11 @@ void send_names(struct client *c, struct channel *ch)
 		line[len] = '\0';
 		send_line(c, "%s", line);
 	}
+}
+
+void send_names(struct client *c, struct channel *ch)
+{
+	names_lines(c, ch);
 	send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", ch->name);
 }
 
@@ -128,7 +134,8 @@ static void join_one(struct client *c, const char *name, const char *key)
 			send_numeric(c, ERR_BANNEDFROMCHAN, "%s :Cannot join channel (+b)", ch->name);
 			return;
 		}
-		if ((ch->modes & CMODE_LIMIT && ch->nmembers >= ch->limit) ||
+		/* an invitation lifts +l too (Modern IRC), not the server's cap */
+		if ((ch->modes & CMODE_LIMIT && ch->nmembers >= ch->limit && !invited) ||
 		    (srv.cfg.max_members && ch->nmembers >= (unsigned)srv.cfg.max_members)) {
 			send_numeric(c, ERR_CHANNELISFULL, "%s :Cannot join channel (+l)", ch->name);
 			return;
@@ -241,10 +248,9 @@ HANDLER(cmd_names)
 	if (m->nparams < 1 || !m->params[0][0]) {
 		struct channel *ch, *tmp;
 		HASH_ITER(hh, srv.channels, ch, tmp)
-			if (channel_visible_to(ch, c)) {
-				/* send_names ends each channel with its 366 */
-				send_names(c, ch);
-			}
+			if (channel_visible_to(ch, c))
+				names_lines(c, ch);
+		/* RFC 2812 (RPL_ENDOFNAMES): all channels, then one 366 */
 		send_numeric(c, RPL_ENDOFNAMES, "* :End of /NAMES list");
 		return;
 	}
@@ -283,43 +289,76 @@ HANDLER(cmd_list)
 	send_numeric(c, RPL_LISTEND, ":End of /LIST");
 }
 
-HANDLER(cmd_kick)
+/* The channel `name` if c may kick there; otherwise NULL, error sent. */
+static struct channel *kick_channel(struct client *c, const char *name)
 {
-	char mask[160], *nicks = m->params[1], *nick;
-	struct channel *ch = channel_find(m->params[0]);
+	struct channel *ch = channel_find(name);
 	if (!ch) {
-		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[0]);
-		return;
+		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
+		return NULL;
 	}
 	struct member *me = channel_member(ch, c);
 	if (!me) {
 		send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
-		return;
+		return NULL;
 	}
 	if (!(me->modes & MEMBER_OP)) {
 		send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator", ch->name);
+		return NULL;
+	}
+	return ch;
+}
+
+/* One KICK line per channel and user (RFC 2812 3.2.8: never several
+ * targets in one line to clients). Returns 1 if the channel is gone. */
+static int kick_one(struct client *c, struct channel *ch, const char *nick, const char *reason)
+{
+	char mask[160];
+	struct client *t = client_find(nick);
+	if (!t) {
+		send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", nick);
+		return 0;
+	}
+	if (!channel_member(ch, t)) {
+		send_numeric(c, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel", t->nick, ch->name);
+		return 0;
+	}
+	struct sbuf *b = line_new(":%s KICK %s %s :%s", client_mask(c, mask, sizeof mask), ch->name,
+	                          t->nick, reason);
+	send_to_channel(ch, NULL, b);
+	if (b)
+		sbuf_unref(b);
+	return channel_remove(ch, t);
+}
+
+HANDLER(cmd_kick)
+{
+	char *chans = m->params[0], *nicks = m->params[1], *name, *nick;
+	/* RFC 2812: one channel and a list of users, or as many channels as
+	 * users, paired in order */
+	size_t nch = 1, nn = 1;
+	for (const char *p = chans; *p; p++)
+		nch += *p == ',';
+	for (const char *p = nicks; *p; p++)
+		nn += *p == ',';
+	if (nch > 1 && nch != nn) {
+		send_needmore(c, "KICK");
 		return;
 	}
 	char reason[400];
 	snprintf(reason, sizeof reason, "%.*s", srv.cfg.kicklen,
 	         m->nparams > 2 && m->params[2][0] ? m->params[2] : c->nick);
-	client_mask(c, mask, sizeof mask);
-	while ((nick = next_item(&nicks))) {
-		struct client *t = client_find(nick);
-		if (!t) {
-			send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", nick);
-			continue;
-		}
-		if (!channel_member(ch, t)) {
-			send_numeric(c, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel", t->nick, ch->name);
-			continue;
-		}
-		struct sbuf *b = line_new(":%s KICK %s %s :%s", mask, ch->name, t->nick, reason);
-		send_to_channel(ch, NULL, b);
-		if (b)
-			sbuf_unref(b);
-		if (channel_remove(ch, t))
-			return;  /* the channel is gone */
+	if (nch == 1) {
+		struct channel *ch = kick_channel(c, chans);
+		while (ch && (nick = next_item(&nicks)))
+			if (kick_one(c, ch, nick, reason))
+				return;  /* the channel is gone */
+		return;
+	}
+	while ((name = next_item(&chans)) && (nick = next_item(&nicks))) {
+		struct channel *ch = kick_channel(c, name);
+		if (ch)
+			kick_one(c, ch, nick, reason);
 	}
 }
 

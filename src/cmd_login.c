@@ -76,6 +76,11 @@ HANDLER(cmd_user)
 		send_numeric(c, ERR_ALREADYREGISTERED, ":You may not reregister");
 		return;
 	}
+	/* Modern IRC: an empty username or realname is a missing parameter */
+	if (!m->params[0][0] || !m->params[3][0]) {
+		send_needmore(c, "USER");
+		return;
+	}
 	set_username(c, m->params[0]);
 	free(c->realname);
 	c->realname = strdup(m->params[3]);

@@ -1,4 +1,5 @@
 /* cmd_message.c - PRIVMSG, NOTICE and TAGMSG to channels and nicks. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -70,7 +71,7 @@ static void relay(struct client *c, struct message *m, enum kind kind)
 {
 	const char *cmd = kind_name[kind];
 	int errors = kind != K_NOTICE;
-	char mask[160], tagbuf[4096];
+	char mask[160], ctbuf[4096], tagbuf[4096 + 64];
 
 	if (m->nparams < 1 || !m->params[0][0]) {
 		if (errors)
@@ -83,7 +84,8 @@ static void relay(struct client *c, struct message *m, enum kind kind)
 		return;
 	}
 	const char *text = kind != K_TAGMSG ? m->params[1] : NULL;
-	const char *ctags = client_tags(m->tags, tagbuf, sizeof tagbuf);
+	const char *ctags = client_tags(m->tags, ctbuf, sizeof ctbuf);
+	static unsigned long long msg_seq;
 	char *targets = m->params[0];
 	int n = 0;
 	client_mask(c, mask, sizeof mask);
@@ -122,10 +124,17 @@ static void relay(struct client *c, struct message *m, enum kind kind)
 		struct fanout f;
 		fanout_init(&f, text ? line_new(":%s %s %s :%s", mask, cmd, target, text)
 		                     : line_new(":%s %s %s", mask, cmd, target));
-		f.ctags = ctags;
+		/* IRCv3 message-ids: one id per target, shared by all the copies
+		 * (echo included); it goes with the client-only tags to the
+		 * clients that negotiated message-tags */
+		snprintf(tagbuf, sizeof tagbuf, "msgid=%llx-%llx%s%s", (unsigned long long)srv.started,
+		         ++msg_seq, ctags ? ";" : "", ctags ? ctags : "");
+		f.ctags = tagbuf;
 		f.need = kind == K_TAGMSG ? CAP_MESSAGE_TAGS : 0;
 		if (ch)
 			fanout_channel(&f, ch, c);
+		else if (to == c && c->caps & CAP_ECHO_MESSAGE)
+			fanout_to_unlabeled(&f, to);  /* the echo below is the labeled reply */
 		else
 			fanout_to(&f, to);
 		if (c->caps & CAP_ECHO_MESSAGE)

@@ -81,19 +81,38 @@ void send_motd(struct client *c)
 	send_numeric(c, RPL_ENDOFMOTD, ":End of /MOTD command.");
 }
 
-HANDLER(cmd_lusers) { (void)m; send_lusers(c); }
-HANDLER(cmd_motd) { (void)m; send_motd(c); }
+/* "<command> [<target>]": we are the only server, so a target must name
+ * us (a mask may) or a user here; otherwise 402 and no other reply. */
+static int target_is_us(struct client *c, const struct message *m, int idx)
+{
+	if (m->nparams <= idx || !m->params[idx][0])
+		return 1;
+	const char *t = m->params[idx];
+	if (casemap_match(srv.cfg.casemapping, t, srv.cfg.name))
+		return 1;
+	struct client *on = client_find(t);
+	if (on && client_registered(on))
+		return 1;
+	send_numeric(c, ERR_NOSUCHSERVER, "%s :No such server", t);
+	return 0;
+}
+
+/* LUSERS [<mask> [<target>]]: one server, so the mask changes nothing */
+HANDLER(cmd_lusers) { if (target_is_us(c, m, 1)) send_lusers(c); }
+HANDLER(cmd_motd) { if (target_is_us(c, m, 0)) send_motd(c); }
 
 HANDLER(cmd_version)
 {
-	(void)m;
+	if (!target_is_us(c, m, 0))
+		return;
 	send_numeric(c, RPL_VERSION, "ircmini-%s. %s :%s", PACKAGE_VERSION, srv.cfg.name, srv.cfg.description);
 	send_isupport(c);
 }
 
 HANDLER(cmd_time)
 {
-	(void)m;
+	if (!target_is_us(c, m, 0))
+		return;
 	char buf[64];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -103,7 +122,8 @@ HANDLER(cmd_time)
 
 HANDLER(cmd_admin)
 {
-	(void)m;
+	if (!target_is_us(c, m, 0))
+		return;
 	send_numeric(c, RPL_ADMINME, "%s :Administrative info", srv.cfg.name);
 	send_numeric(c, RPL_ADMINLOC1, ":%s", srv.cfg.description);
 	send_numeric(c, RPL_ADMINLOC2, ":%s", srv.cfg.network);
@@ -112,7 +132,8 @@ HANDLER(cmd_admin)
 
 HANDLER(cmd_info)
 {
-	(void)m;
+	if (!target_is_us(c, m, 0))
+		return;
 	send_numeric(c, RPL_INFO, ":ircmini %s - a small, fast IRC server", PACKAGE_VERSION);
 	send_numeric(c, RPL_INFO, ":Running since %s", srv.created);
 	send_numeric(c, RPL_ENDOFINFO, ":End of /INFO list");
@@ -212,7 +233,8 @@ HANDLER(cmd_whowas)
 	int max = m->nparams > 1 ? atoi(m->params[1]) : 0, found = 0;
 	const struct whowas *w;
 	for (int i = 0; (w = whowas_get(i)); i++) {
-		if (casemap_cmp(srv.cfg.casemapping, w->nick, nick) != 0)
+		/* RFC 2812 3.6.3: wildcards are allowed */
+		if (!casemap_match(srv.cfg.casemapping, nick, w->nick))
 			continue;
 		send_numeric(c, RPL_WHOWASUSER, "%s %s %s * :%s", w->nick, w->user, w->host, w->realname);
 		char when[64];

@@ -256,6 +256,13 @@ void fanout_to(struct fanout *f, struct client *to)
 		conn_send_shared(&to->conn, b);
 }
 
+void fanout_to_unlabeled(struct fanout *f, struct client *to)
+{
+	struct sbuf *b = variant(f, to->caps);
+	if (b)
+		conn_send_shared(&to->conn, b);
+}
+
 void fanout_channel(struct fanout *f, struct channel *ch, struct client *except)
 {
 	/* the hot loop: m->caps is the membership's copy of the client's */

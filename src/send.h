@@ -35,6 +35,9 @@ struct fanout {
 /* Takes over `body` (a line_new() result, may be NULL). */
 void fanout_init(struct fanout *f, struct sbuf *body);
 void fanout_to(struct fanout *f, struct client *to);
+/* fanout_to that is never held back for a label: a message a client
+ * sends itself is a delivery; with echo-message its echo is the reply. */
+void fanout_to_unlabeled(struct fanout *f, struct client *to);
 /* To every member except `except` (may be NULL). */
 void fanout_channel(struct fanout *f, struct channel *ch, struct client *except);
 /* To c (if with_self) and every client sharing a channel with c, once each. */

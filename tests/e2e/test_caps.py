@@ -10,6 +10,8 @@ import time
 from ircharness import running, run_tests
 
 T = r"@time=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d{3}Z"
+# message-ids: the server's msgid, first of the tags message-tags clients get
+ID = r"msgid=[0-9a-f]+-[0-9a-f]+"
 SRC = r":%s!%s@127\.0\.0\.1"
 
 ALL = ["away-notify", "batch", "cap-notify", "echo-message", "extended-join", "invite-notify",
@@ -120,17 +122,17 @@ def test_message_tags_relayed_and_stripped():
         s.send("@+draft/reply=abc;+example.com/x=1\\s2;nonclient=z;+bad!key=1;+flag "
                "PRIVMSG #c :tagged hello")
         want = r"\+draft/reply=abc;\+example\.com/x=1\\s2;\+flag"
-        m.expect(r"^@" + want + " " + src("sender") + r" PRIVMSG #c :tagged hello$")
-        check_time(mt.expect(r"^" + T + ";" + want + " " + src("sender") + r" PRIVMSG #c :tagged hello$"))
+        m.expect(r"^@" + ID + ";" + want + " " + src("sender") + r" PRIVMSG #c :tagged hello$")
+        check_time(mt.expect(r"^" + T + ";" + ID + ";" + want + " " + src("sender") + r" PRIVMSG #c :tagged hello$"))
         assert p.expect(r"PRIVMSG #c :tagged hello$").startswith(":"), p.log[-1]
-        # only server tags: nothing to relay
+        # only server tags: nothing to relay but our own msgid
         s.send("@time=2000-01-01T00:00:00.000Z;msgid=forged NOTICE #c :no client tags")
-        assert m.expect(r"NOTICE #c :no client tags$").startswith(":"), m.log[-1]
+        assert re.match("^@" + ID + " :", m.expect(r"NOTICE #c :no client tags$")), m.log[-1]
         assert "forged" not in mt.expect(r"NOTICE #c :no client tags$")
         assert "2000-01-01" not in mt.log[-1]
         # private messages too
         s.send("@+typing=active PRIVMSG tagged :psst")
-        m.expect(r"^@\+typing=active " + src("sender") + r" PRIVMSG tagged :psst$")
+        m.expect(r"^@" + ID + r";\+typing=active " + src("sender") + r" PRIVMSG tagged :psst$")
         s.send("@+typing=active PRIVMSG plain :psst")
         assert p.expect(r"PRIVMSG plain :psst$").startswith(":")
 
@@ -142,13 +144,13 @@ def test_tagmsg():
         s = capclient(srv, "sender", "message-tags").join("#c")
         settle(m, p)
         s.send("@+typing=active TAGMSG #c")
-        m.expect(r"^@\+typing=active " + src("sender") + r" TAGMSG #c$")
+        m.expect(r"^@" + ID + r";\+typing=active " + src("sender") + r" TAGMSG #c$")
         s.send("@+typing=paused TAGMSG tagged")
-        m.expect(r"^@\+typing=paused " + src("sender") + r" TAGMSG tagged$")
+        m.expect(r"^@" + ID + r";\+typing=paused " + src("sender") + r" TAGMSG tagged$")
         s.send("@+typing=active TAGMSG plain")
         p.quiet(r"TAGMSG", 0.3)              # never to clients without message-tags
         s.send("TAGMSG #c")                     # no tags at all: still relayed
-        assert m.expect(r"TAGMSG #c$").startswith(":" + "sender!"), m.log[-1]
+        assert re.match("^@" + ID + " :sender!", m.expect(r"TAGMSG #c$")), m.log[-1]
         s.send("TAGMSG nobody")
         s.expect(r" 401 sender nobody ")
         s.send("TAGMSG")
@@ -168,7 +170,7 @@ def test_tag_size_limits():
         val = "v" * (4094 - len("+big="))
         s.send("@+big=%s PRIVMSG #c :max" % val)
         line = m.expect(r"PRIVMSG #c :max$")
-        assert line.startswith("@+big=" + val + " "), line[:80]
+        assert re.match("^@" + ID + ";", line) and ";+big=" + val + " :" in line, line[:80]
         # one more is refused with 417 and not relayed
         s.send("@+big=%sv PRIVMSG #c :toolong" % val)
         s.expect(r" 417 sender :Input line was too long")
@@ -197,9 +199,9 @@ def test_echo_message():
         e.quiet(r"PRIVMSG nobody", 0.2)          # a failed send is not echoed
         # the echo carries what the recipients got: time and client tags
         full.send("@+draft/react=x PRIVMSG #c :with tags")
-        check_time(full.expect(r"^" + T + r";\+draft/react=x " + src("full") + r" PRIVMSG #c :with tags$"))
+        check_time(full.expect(r"^" + T + ";" + ID + r";\+draft/react=x " + src("full") + r" PRIVMSG #c :with tags$"))
         full.send("@+typing=active TAGMSG #c")
-        full.expect(r"^" + T + r";\+typing=active " + src("full") + r" TAGMSG #c$")
+        full.expect(r"^" + T + ";" + ID + r";\+typing=active " + src("full") + r" TAGMSG #c$")
         # no cap, no echo
         other.send("PRIVMSG #c :quiet")
         other.quiet(r"PRIVMSG #c :quiet", 0.3)
@@ -388,7 +390,7 @@ def test_every_mix_gets_its_variant():
             tags_j = (T + " ") if tm else ""
             assert re.match("^" + tags_j + src("speaker") + r" JOIN #mix" +
                             (r" \* :Real speaker$" if ej else "$"), join), (c.nick, join)
-            parts = ([T[1:]] if tm else []) + ([r"\+k=v"] if tg else [])
+            parts = ([T[1:]] if tm else []) + ([ID, r"\+k=v"] if tg else [])
             prefix = "@" + ";".join(parts) + " " if parts else ""
             assert re.match("^" + prefix + src("speaker") + r" PRIVMSG #mix :variant$", msg), (c.nick, msg)
 
