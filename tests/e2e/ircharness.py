@@ -59,14 +59,33 @@ class Server:
         self.proc = subprocess.Popen(WRAPPER + [BINARY, "-c", self.conf] + list(args),
                                      stdout=self.log, stderr=self.log)
         deadline = time.time() + TIMEOUT * (6 if WRAPPER else 1)
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("server did not start:\n" + self.stderr())
-                time.sleep(0.02)
+        # ready when it answers IRC: a bare connect could reach some other
+        # process that happens to hold the port on a busy machine. Every
+        # listener is bound before the loop answers anything.
+        while not self._answers_ping():
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("server did not start:\n" + self.stderr())
+            time.sleep(0.02)
+
+    def _answers_ping(self):
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), 0.2)
+        except OSError:
+            return False
+        try:
+            s.settimeout(TIMEOUT)
+            s.sendall(b"PING :harness-ready\r\n")
+            data = b""
+            while b"harness-ready" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return False
+                data += chunk
+            return self.proc.poll() is None
+        except OSError:
+            return False
+        finally:
+            s.close()
 
     def stderr(self):
         self.log.flush()
