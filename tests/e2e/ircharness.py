@@ -7,6 +7,7 @@ calling module, each against a fresh server, and exits non-zero on failure.
 import os
 import re
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -109,6 +110,17 @@ class Server:
         return self.proc.returncode
 
 
+def oper_hash(password):
+    """A crypt(3) SHA-512 hash, as `openssl passwd -6` prints it."""
+    if shutil.which("openssl"):
+        out = subprocess.run(["openssl", "passwd", "-6", password], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        if out.startswith("$6$"):
+            return out
+    import crypt  # deprecated, but present up to Python 3.12
+    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
+
+
 class Closed(Exception):
     pass
 
@@ -137,18 +149,25 @@ class Client:
         self.sock.sendall(data)
         self.sock.setblocking(False)
 
-    def _fill(self, timeout):
-        if self.closed:
-            return False
+    def _readable(self, timeout):
         r, _, _ = select.select([self.sock], [], [], max(timeout, 0))
-        if not r:
-            return False
+        return bool(r)
+
+    def _recv(self):
+        """Bytes from the socket: None when there is nothing yet, b"" at EOF."""
         try:
-            data = self.sock.recv(65536)
+            return self.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
-            return True
+            return None
         except ConnectionResetError:
-            data = b""
+            return b""
+
+    def _fill(self, timeout):
+        if self.closed or not self._readable(timeout):
+            return False
+        data = self._recv()
+        if data is None:
+            return True
         if not data:
             self.closed = True
             return False

@@ -5,11 +5,9 @@ KICK, INVITE, AWAY, USERHOST, ISON, server queries, PING, OPER, KILL,
 WALLOPS. Several clients at once; numerics and their parameters are
 matched as whole lines."""
 import re
-import shutil
-import subprocess
 import time
 
-from ircharness import running, run_tests
+from ircharness import oper_hash, running, run_tests
 
 S = r"^:irc\.test "          # every numeric's source
 H = "127.0.0.1"              # every test client's host
@@ -54,17 +52,6 @@ def isupport(c):
             k, _, v = t.partition("=")
             toks[k] = v
     return toks
-
-
-def oper_hash(password):
-    """A crypt(3) SHA-512 hash, as `openssl passwd -6` prints it."""
-    if shutil.which("openssl"):
-        out = subprocess.run(["openssl", "passwd", "-6", password], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        if out.startswith("$6$"):
-            return out
-    import crypt  # deprecated, but present up to Python 3.12
-    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
 
 
 # Flood control is tested elsewhere; here a client sends dozens of

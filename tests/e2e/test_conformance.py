@@ -6,23 +6,10 @@ trip to know a reply is complete) and asserts what that case asserts,
 with its spec reference. Written from the specs and the observed
 exchanges; the names say which irctest case a test mirrors."""
 import re
-import shutil
-import subprocess
 
-from ircharness import running, run_tests
+from ircharness import oper_hash, running, run_tests
 
 NAME = "My.Little.Server"   # the server name irctest's controllers configure
-
-
-def oper_hash(password):
-    """A crypt(3) SHA-512 hash, as `openssl passwd -6` prints it."""
-    if shutil.which("openssl"):
-        out = subprocess.run(["openssl", "passwd", "-6", password], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        if out.startswith("$6$"):
-            return out
-    import crypt  # deprecated, but present up to Python 3.12
-    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
 
 
 # irctest runs the server without flood control and with one operator

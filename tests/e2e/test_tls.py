@@ -5,7 +5,6 @@ transfers both ways, sendq, certificate errors and SIGHUP reload. The
 certificates are throw-away self-signed ones made here with openssl req."""
 import os
 import re
-import select
 import shutil
 import signal
 import socket
@@ -53,7 +52,7 @@ def client_context():
 
 class TLSClient(Client):
     """The harness client over TLS. OpenSSL may hold decrypted bytes that
-    select() cannot see, so _fill looks at pending() first."""
+    select() cannot see, so readability looks at pending() first."""
 
     def __init__(self, port, host="127.0.0.1", rcvbuf=None):
         raw = socket.socket()
@@ -69,29 +68,16 @@ class TLSClient(Client):
         self.closed = False
         self.nick = None
 
-    def _fill(self, timeout):
-        if self.closed:
-            return False
-        if not self.sock.pending():
-            r, _, _ = select.select([self.sock], [], [], max(timeout, 0))
-            if not r:
-                return False
+    def _readable(self, timeout):
+        return self.sock.pending() > 0 or Client._readable(self, timeout)
+
+    def _recv(self):
         try:
-            data = self.sock.recv(65536)
+            return self.sock.recv(65536)
         except (ssl.SSLWantReadError, BlockingIOError, InterruptedError):
-            return True
+            return None
         except (ConnectionResetError, ssl.SSLError):
-            data = b""
-        if not data:
-            self.closed = True
-            return False
-        self.buf += data
-        while b"\n" in self.buf:
-            line, self.buf = self.buf.split(b"\n", 1)
-            text = line.rstrip(b"\r").decode("utf-8", "replace")
-            self.lines.append(text)
-            self.log.append(text)
-        return True
+            return b""
 
 
 class tls_server(running):
