@@ -71,6 +71,16 @@ static int push_ptr(struct conn ***arr, size_t *n, size_t *cap, struct conn *c)
 	return 0;
 }
 
+/* Remove c from an unordered list (rare: only when it is released). */
+static void drop_ptr(struct conn **arr, size_t *n, struct conn *c)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (arr[i] == c) {
+			arr[i] = arr[--*n];
+			return;
+		}
+}
+
 static void update_watcher(struct conn *c)
 {
 	int want = 0;
@@ -534,6 +544,21 @@ static void on_io(struct ev_loop *l, ev_io *w, int revents)
 		read_some(c);
 }
 
+/* Input was held back (flood control, or the per-pass quota): run the
+ * buffered lines now, then read again. */
+static void resume_input(struct conn *c, uint16_t held_by)
+{
+	c->flags &= (uint16_t)~held_by;
+	size_t have = c->inlen;
+	memcpy(rbuf, c->inbuf, have);
+	consume(c, have);
+	/* bytes OpenSSL decrypted meanwhile raise no epoll event */
+	if (c->tls && !(c->flags & (CONN_DEAD | CONN_THROTTLED | CONN_BACKLOG)) && tls_pending(c->tls) > 0)
+		read_tls(c);
+	if (!(c->flags & CONN_DEAD))
+		update_watcher(c);
+}
+
 static void on_throttle(struct ev_loop *l, ev_timer *w, int revents)
 {
 	(void)l; (void)revents;
@@ -560,15 +585,7 @@ static void on_throttle(struct ev_loop *l, ev_timer *w, int revents)
 			push_ptr(&throttled, &nthrottled, &capthrottled, c);
 			continue;
 		}
-		c->flags &= (uint16_t)~CONN_THROTTLED;
-		size_t have = c->inlen;
-		memcpy(rbuf, c->inbuf, have);
-		consume(c, have);
-		if (!(c->flags & CONN_DEAD))
-			update_watcher(c);
-		/* bytes OpenSSL decrypted before the throttle raise no event */
-		if (c->tls && !(c->flags & (CONN_DEAD | CONN_THROTTLED | CONN_BACKLOG)) && tls_pending(c->tls) > 0)
-			read_some(c);
+		resume_input(c, CONN_THROTTLED);
 	}
 	free(list);
 	if (nthrottled == 0)
@@ -591,20 +608,10 @@ void conn_kill(struct conn *c, const char *reason)
 static void release(struct conn *c)
 {
 	tl_unlink(c);
-	if (c->flags & CONN_BACKLOG) {
-		for (size_t i = 0; i < nbacklog; i++)
-			if (backlog[i] == c) {
-				backlog[i] = backlog[--nbacklog];
-				break;
-			}
-	}
-	if (c->flags & CONN_THROTTLED) {
-		for (size_t i = 0; i < nthrottled; i++)
-			if (throttled[i] == c) {
-				throttled[i] = throttled[--nthrottled];
-				break;
-			}
-	}
+	if (c->flags & CONN_BACKLOG)
+		drop_ptr(backlog, &nbacklog, c);
+	if (c->flags & CONN_THROTTLED)
+		drop_ptr(throttled, &nthrottled, c);
 	/* read what the peer already sent, so close() does not answer with a
 	 * RST that could destroy our last lines (the ERROR) in flight */
 	char drain[4096];
@@ -638,15 +645,7 @@ static void run_backlog(void)
 			push_ptr(&backlog, &nbacklog, &capbacklog, c);
 			continue;
 		}
-		c->flags &= (uint16_t)~CONN_BACKLOG;
-		size_t have = c->inlen;
-		memcpy(rbuf, c->inbuf, have);
-		consume(c, have);
-		/* decrypted bytes OpenSSL holds are invisible to epoll */
-		if (c->tls && !(c->flags & (CONN_DEAD | CONN_THROTTLED | CONN_BACKLOG)) && tls_pending(c->tls) > 0)
-			read_tls(c);
-		if (!(c->flags & CONN_DEAD))
-			update_watcher(c);
+		resume_input(c, CONN_BACKLOG);
 	}
 	free(list);
 }
