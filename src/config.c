@@ -49,8 +49,8 @@ void config_defaults(struct config *cfg)
 	cfg->registration_timeout = 30;
 	cfg->sendq = 1024 * 1024;
 	cfg->recvq = 16384;
-	cfg->flood_burst = 20;
-	cfg->flood_rate = 2;
+	cfg->flood_burst = 50;   /* a pasted screenful or a 50-channel autojoin goes through at once */
+	cfg->flood_rate = 4;
 	cfg->whowas = 100;
 
 	/* default listener, replaced by the first [listen] entry */
