@@ -18,6 +18,7 @@ struct parse_state {
 	char err[256];      /* first error, without the file:line part */
 	int have_listen;    /* first [listen] entry replaces the default */
 	int line;           /* physical line being parsed (see read_line) */
+	int err_line;       /* the line of err */
 	int motd_inline;    /* motd seen (conflicts with motd_file) */
 };
 
@@ -76,6 +77,7 @@ static int fail(struct parse_state *st, const char *section, const char *name,
                 const char *fmt, ...)
 {
 	if (!st->err[0]) {
+		st->err_line = st->line;
 		char what[160];
 		va_list ap;
 		va_start(ap, fmt);
@@ -253,6 +255,10 @@ static int on_listen(struct parse_state *st, const char *s, const char *n, const
 		return fail(st, s, n, "this ircmini was built without TLS (configure --with-tls)%s", "");
 #endif
 	la->tls = tls;
+	la->line = st->line;
+	for (int i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].salen == la->salen && memcmp(&cfg->listen[i].sa, &la->sa, la->salen) == 0)
+			return fail(st, s, n, "%s is already listed on line %d", v, cfg->listen[i].line);
 	if (tls && !cfg->tls_listen_line)
 		cfg->tls_listen_line = st->line;
 	cfg->nlisten++;
@@ -353,8 +359,13 @@ static int handler(void *user, const char *section, const char *name, const char
 		return on_operators(st, section, name, value);
 	if (strcmp(section, "tls") == 0)
 		return on_tls(st, section, name, value);
-	if (!st->err[0])
+	if (!st->err[0] && !section[0]) {
+		st->err_line = st->line;
+		snprintf(st->err, sizeof st->err, "%s: key outside any [section]", name);
+	} else if (!st->err[0]) {
+		st->err_line = st->line;
 		snprintf(st->err, sizeof st->err, "unknown section [%s] (key %s)", section, name);
+	}
 	return 0;
 }
 
@@ -424,7 +435,9 @@ static int finish(const char *file, int rc, struct parse_state *st, char *err, s
 	} else if (rc == -2) {
 		snprintf(err, errlen, "%s: out of memory", file);
 	} else if (rc > 0) {
-		if (st->err[0])
+		/* inih reports the first bad line; ours is only it if no syntax
+		 * error came before */
+		if (st->err[0] && st->err_line <= rc)
 			snprintf(err, errlen, "%s:%d: %s", file, rc, st->err);
 		else
 			snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", file, rc);

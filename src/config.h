@@ -15,6 +15,7 @@ struct listen_addr {
 	socklen_t salen;
 	char text[64];   /* as written, for logs */
 	int tls;
+	int line;        /* where the config file lists it, for errors */
 };
 
 struct oper_entry {

@@ -91,11 +91,20 @@ static int same_addr(const struct listener *ls, const struct listen_addr *la)
 	return ls->salen == la->salen && memcmp(&ls->sa, &la->sa, la->salen) == 0 && ls->tls == la->tls;
 }
 
-static struct listener *open_listener(const struct listen_addr *la, char *err, size_t errlen)
+/* "file:line: [listen] key: cannot listen on addr: why" */
+static void listen_error(const struct listen_addr *la, const char *file, const char *why,
+                         char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s:%d: [listen] %s: cannot listen on %s: %s", file, la->line,
+	         la->tls ? "tls" : "address", la->text, why);
+}
+
+static struct listener *open_listener(const struct listen_addr *la, const char *file,
+                                      char *err, size_t errlen)
 {
 	int fd = socket(la->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, errlen, "listen %s: socket: %s", la->text, strerror(errno));
+		listen_error(la, file, strerror(errno), err, errlen);
 		return NULL;
 	}
 	int one = 1;
@@ -104,14 +113,14 @@ static struct listener *open_listener(const struct listen_addr *la, char *err, s
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
 	/* deep backlog: 256 clients connecting at once must not see SYN drops */
 	if (bind(fd, (const struct sockaddr *)&la->sa, la->salen) < 0 || listen(fd, 4096) < 0) {
-		snprintf(err, errlen, "listen %s: %s", la->text, strerror(errno));
+		listen_error(la, file, strerror(errno), err, errlen);
 		close(fd);
 		return NULL;
 	}
 	struct listener *ls = calloc(1, sizeof *ls);
 	if (!ls) {
 		close(fd);
-		snprintf(err, errlen, "listen %s: out of memory", la->text);
+		listen_error(la, file, "out of memory", err, errlen);
 		return NULL;
 	}
 	memcpy(&ls->sa, &la->sa, la->salen);
@@ -130,7 +139,7 @@ static void close_listener(struct listener *ls)
 	free(ls);
 }
 
-int listener_apply(const struct config *cfg, char *err, size_t errlen)
+int listener_apply(const struct config *cfg, const char *file, char *err, size_t errlen)
 {
 	struct listener *fresh[CONFIG_MAX_LISTEN];
 	int nfresh = 0;
@@ -147,10 +156,13 @@ int listener_apply(const struct config *cfg, char *err, size_t errlen)
 			found = same_addr(listeners[j], &cfg->listen[i]);
 		if (found)
 			continue;
-		struct listener *ls = open_listener(&cfg->listen[i], err, errlen);
+		struct listener *ls = open_listener(&cfg->listen[i], file, err, errlen);
 		if (!ls) {
-			while (nfresh)
-				close_listener(fresh[--nfresh]);
+			while (nfresh) {   /* never started: no "stopped listening" */
+				struct listener *f = fresh[--nfresh];
+				close(f->io.fd);
+				free(f);
+			}
 			return -1;
 		}
 		fresh[nfresh++] = ls;

@@ -13,8 +13,8 @@ typedef void (*accept_fn)(int fd, const struct sockaddr_storage *peer, socklen_t
 void listener_init(struct ev_loop *loop, accept_fn fn);
 /* Open and start every listener in cfg that is not open yet, close those
  * no longer listed. All-or-nothing: on failure the message names the
- * address and nothing changes. */
-int listener_apply(const struct config *cfg, char *err, size_t errlen);
+ * file, line and address and nothing changes. */
+int listener_apply(const struct config *cfg, const char *file, char *err, size_t errlen);
 /* Adopt sockets passed by systemd socket activation (LISTEN_FDS). Returns
  * how many were adopted. */
 int listener_adopt_systemd(void);

@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 	client_init_conn_handlers();
 	server_apply_limits();
 	listener_init(srv.loop, client_accept);
-	if (listener_adopt_systemd() == 0 && listener_apply(&srv.cfg, err, sizeof err) < 0) {
+	if (listener_adopt_systemd() == 0 && listener_apply(&srv.cfg, path, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return 1;
 	}

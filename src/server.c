@@ -42,7 +42,7 @@ int server_reload(void)
 		config_free(&fresh);
 		return -1;
 	}
-	if (listener_apply(&fresh, err, sizeof err) < 0) {
+	if (listener_apply(&fresh, srv.config_path, err, sizeof err) < 0) {
 		log_error("reload failed, keeping the running configuration: %s", err);
 		tls_discard(tctx);
 		config_free(&fresh);

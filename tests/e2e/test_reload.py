@@ -150,7 +150,7 @@ def test_reload_invalid_config_keeps_old():
         blocker.listen(1)
         try:
             log = reload(srv, config(a, b, motd="new motd"), expect="reload failed")
-            assert "listen 127.0.0.1:%d: Address already in use" % b in log, log
+            assert "[listen] address: cannot listen on 127.0.0.1:%d: Address already in use" % b in log, log
             assert motd_lines(alice)[0].endswith(":- old motd")
             Client(a).register("dave")
         finally:
@@ -261,7 +261,7 @@ def test_bad_config_at_start_exits_before_listening():
                 f.write(config(port))
             r = run_binary(["-c", ok])
             assert r.returncode != 0, r
-            assert "listen 127.0.0.1:%d: Address already in use" % port in r.stderr, r
+            assert "[listen] address: cannot listen on 127.0.0.1:%d: Address already in use" % port in r.stderr, r
             assert "started" not in r.stderr, r
         finally:
             blocker.close()

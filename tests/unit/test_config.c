@@ -291,7 +291,19 @@ Test(config, unknown_key_in_each_section)
 
 Test(config, key_outside_any_section)
 {
-	load_fails("name = irc.x.org\n", 1, "name", NULL);
+	load_fails("name = irc.x.org\n", 1, "name", "outside any [section]");
+}
+
+Test(config, broken_section_header_is_the_reported_error)
+{
+	/* the keys under it must not be blamed instead */
+	load_fails("[server\nname = irc.x.org\n", 1, "syntax error", NULL);
+}
+
+Test(config, listener_listed_twice)
+{
+	load_fails("[listen]\naddress = 127.0.0.1:6667\naddress = 127.0.0.1:6667\n", 3,
+	           "[listen] address:", "already listed on line 2");
 }
 
 Test(config, syntax_error_names_line)
