@@ -698,6 +698,15 @@ static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
 		ev_idle_stop(loop, &backlog_w);
 }
 
+void conn_foreach(void (*fn)(struct conn *c))
+{
+	for (int l = TL_UNREG; l < TL_COUNT; l++)
+		for (struct conn *c = thead[l], *next; c; c = next) {
+			next = c->tnext;   /* fn may kill c; killing unlinks nothing yet */
+			fn(c);
+		}
+}
+
 void conn_flush_all(void)
 {
 	on_prepare(loop, &prepare_w, 0);

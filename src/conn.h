@@ -68,6 +68,8 @@ void conn_send_shared(struct conn *c, struct sbuf *b);
 void conn_kill(struct conn *c, const char *reason);
 /* Move to a timeout list (TL_UNREG at connect, TL_ACTIVE when registered). */
 void conn_set_tlist(struct conn *c, enum conn_tlist which);
+/* Call fn for every live connection (each is on one timeout list). */
+void conn_foreach(void (*fn)(struct conn *c));
 /* Flush every pending connection now (used at shutdown). */
 void conn_flush_all(void);
 int conn_fd(const struct conn *c);

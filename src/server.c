@@ -56,15 +56,17 @@ int server_reload(void)
 	return 0;
 }
 
+static void say_goodbye(struct conn *c)
+{
+	client_exit(client_of(c), "Server shutting down");
+}
+
 void server_shutdown(void)
 {
-	struct client *c, *tmp;
 	log_info("shutting down");
 	listener_close_all();
-	HASH_ITER(hh, srv.nicks, c, tmp)
-		client_exit(c, "Server shutting down");
-	/* clients that never sent NICK are not in the table; their sockets
-	 * close with the process */
+	/* every connection, registered or not, hears why it is closed */
+	conn_foreach(say_goodbye);
 	conn_flush_all();
 	ev_break(srv.loop, EVBREAK_ALL);
 }

@@ -371,9 +371,13 @@ def test_irssi_channel_sync_queries():
 def test_shutdown_sends_error():
     with running() as srv:
         a = srv.client("alice")
+        u = srv.client()
+        u.send("NICK")           # connected, never registered
+        u.expect(r" 431 ")
         srv.proc.terminate()
         a.expect(r"^ERROR :Closing Link: .*Server shutting down")
-        assert a.wait_closed()
+        u.expect(r"^ERROR :Closing Link: .*Server shutting down")
+        assert a.wait_closed() and u.wait_closed()
         assert srv.proc.wait(5) == 0
         srv.exited_ok = True
 
