@@ -139,6 +139,18 @@ HANDLER(cmd_info)
 	send_numeric(c, RPL_ENDOFINFO, ":End of /INFO list");
 }
 
+/* LINKS [[<remote server>] <server mask>]: the network is this one server,
+ * listed (hopcount 0) when it matches the mask; the end line echoes the mask. */
+HANDLER(cmd_links)
+{
+	if (m->nparams >= 2 && !target_is_us(c, m, 0))
+		return;
+	const char *mask = m->nparams >= 1 && m->params[m->nparams - 1][0] ? m->params[m->nparams - 1] : "*";
+	if (casemap_match(srv.cfg.casemapping, mask, srv.cfg.name))
+		send_numeric(c, RPL_LINKS, "%s %s :0 %s", srv.cfg.name, srv.cfg.name, srv.cfg.description);
+	send_numeric(c, RPL_ENDOFLINKS, "%s :End of /LINKS list", mask);
+}
+
 /* away-notify: peers with the cap hear of every set, change and removal */
 static void notify_away(struct client *c)
 {

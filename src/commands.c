@@ -32,6 +32,7 @@ static const struct command table[] = {
 	{ "JOIN", cmd_join, 1, 0 },
 	{ "KICK", cmd_kick, 2, 0 },
 	{ "KILL", cmd_kill, 1, 0 },
+	{ "LINKS", cmd_links, 0, 0 },
 	{ "LIST", cmd_list, 0, 0 },
 	{ "LUSERS", cmd_lusers, 0, 0 },
 	{ "MODE", cmd_mode, 1, 0 },

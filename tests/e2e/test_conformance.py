@@ -507,6 +507,34 @@ def test_server_queries_with_a_target():
         match(u.next(), "391", ["nick", NAME, ANY])
 
 
+
+def test_links_single_server():
+    """LinksTestCase.testLinksSingleServer (RFC 1459 4.3.3, RFC 2812 3.4.5):
+    LINKS lists this one server with hopcount 0 and its description, then
+    365 with the mask ("*" when none was given); a mask that does not
+    match us gives only the 365, and a remote-server target that is not
+    us is 402."""
+    with server() as srv:
+        u = connect(srv, "nick")
+        u.send("LINKS")
+        ms = u.msgs()
+        assert len(ms) == 2, ms
+        match(ms[0], "364", ["nick", NAME, NAME, "0 test server"])
+        match(ms[1], "365", ["nick", "*", ANY])
+        u.send("LINKS *little*")
+        ms = u.msgs()
+        assert [m.command for m in ms] == ["364", "365"], ms
+        match(ms[1], "365", ["nick", "*little*", ANY])
+        u.send("LINKS other.example")
+        ms = u.msgs()
+        assert len(ms) == 1, ms
+        match(ms[0], "365", ["nick", "other.example", ANY])
+        u.send("LINKS elsewhere.example *")
+        ms = u.msgs()
+        assert len(ms) == 1, ms
+        match(ms[0], "402", ["nick", "elsewhere.example", ANY])
+
+
 # --------------------------------------------------------- chmodes/limit.py
 
 def test_limit_with_invite():
