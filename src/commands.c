@@ -26,6 +26,8 @@ static const struct command table[] = {
 	{ "ADMIN", cmd_admin, 0, 0 },
 	{ "AWAY", cmd_away, 0, 0 },
 	{ "CAP", cmd_cap, 1, F_PREREG },
+	{ "HELP", cmd_help, 0, 0 },
+	{ "HELPOP", cmd_help, 0, 0 },
 	{ "INFO", cmd_info, 0, 0 },
 	{ "INVITE", cmd_invite, 2, 0 },
 	{ "ISON", cmd_ison, 1, 0 },

@@ -30,6 +30,8 @@ HANDLER(cmd_whois); HANDLER(cmd_whowas); HANDLER(cmd_who); HANDLER(cmd_userhost)
 HANDLER(cmd_ison); HANDLER(cmd_lusers); HANDLER(cmd_motd); HANDLER(cmd_version);
 HANDLER(cmd_time); HANDLER(cmd_admin); HANDLER(cmd_info); HANDLER(cmd_away);
 HANDLER(cmd_links);
+/* cmd_help.c */
+HANDLER(cmd_help);
 /* cmd_oper.c */
 HANDLER(cmd_oper); HANDLER(cmd_kill); HANDLER(cmd_wallops);
 

@@ -665,5 +665,28 @@ def test_lusers_counts_unregistered():
         assert re.match(r".* 2 .* 0 .* 1 ", by["251"].params[1]), by["251"]
 
 
+def test_help_and_helpop():
+    """HelpTestCase (Modern HELP): 704 first, 705s, 706 last, all carrying
+    the subject; "*" without one; an unknown subject is 524 alone. HELPOP is
+    the same command."""
+    with server() as srv:
+        u = connect(srv, "nick")
+        for cmd in ("HELP", "HELPOP"):
+            u.send(cmd)
+            ms = u.msgs()
+            assert ms[0].command == "704" and ms[-1].command == "706", ms
+            assert all(m.command == "705" for m in ms[1:-1]) and len(ms) > 2, ms
+            assert all(m.params[:2] == ["nick", "*"] for m in ms), ms
+            u.send(cmd + " privmsg")
+            ms = u.msgs()
+            assert [m.command for m in ms] == ["704", "706"], ms
+            assert all(m.params[1].upper() == "PRIVMSG" for m in ms), ms
+            assert "PRIVMSG target" in ms[0].params[2], ms
+            u.send(cmd + " THISISNOTACOMMAND")
+            ms = u.msgs()
+            assert len(ms) == 1, ms
+            match(ms[0], "524", ["nick", "THISISNOTACOMMAND", ANY])
+
+
 if __name__ == "__main__":
     run_tests(globals())
