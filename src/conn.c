@@ -37,17 +37,20 @@ static struct {
 	double timeout[TL_COUNT];
 } lim;
 
+/* an unordered, growable list of connections */
+struct connvec {
+	struct conn **v;
+	size_t n, cap;
+};
+
 /* connections with queued output, flushed in on_prepare */
-static struct conn **pending;
-static size_t npending, cappending;
+static struct connvec pending;
 /* killed connections waiting for their close pass */
 static struct conn *dead_head;
 /* connections whose input is held back by flood control */
-static struct conn **throttled;
-static size_t nthrottled, capthrottled;
+static struct connvec throttled;
 /* connections with complete lines left over after their quota */
-static struct conn **backlog;
-static size_t nbacklog, capbacklog;
+static struct connvec backlog;
 static ev_idle backlog_w;   /* active while backlog is non-empty: no sleeping */
 
 static struct conn *thead[TL_COUNT], *ttail[TL_COUNT];
@@ -57,28 +60,37 @@ static ev_timer timeout_w, throttle_w;
 
 static char *rbuf;   /* shared read buffer: inbuf copy + one read */
 
-static int push_ptr(struct conn ***arr, size_t *n, size_t *cap, struct conn *c)
+static int cv_push(struct connvec *cv, struct conn *c)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		struct conn **na = realloc(*arr, nc * sizeof *na);
-		if (!na)
+	if (cv->n == cv->cap) {
+		size_t nc = cv->cap ? cv->cap * 2 : 64;
+		struct conn **nv = realloc(cv->v, nc * sizeof *nv);
+		if (!nv)
 			return -1;
-		*arr = na;
-		*cap = nc;
+		cv->v = nv;
+		cv->cap = nc;
 	}
-	(*arr)[(*n)++] = c;
+	cv->v[cv->n++] = c;
 	return 0;
 }
 
-/* Remove c from an unordered list (rare: only when it is released). */
-static void drop_ptr(struct conn **arr, size_t *n, struct conn *c)
+/* Remove c (rare: only when it is released). */
+static void cv_drop(struct connvec *cv, struct conn *c)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (arr[i] == c) {
-			arr[i] = arr[--*n];
+	for (size_t i = 0; i < cv->n; i++)
+		if (cv->v[i] == c) {
+			cv->v[i] = cv->v[--cv->n];
 			return;
 		}
+}
+
+/* Empty the list, returning what it held: its entries may be pushed back
+ * while the caller works through the old ones. Free the result's v. */
+static struct connvec cv_take(struct connvec *cv)
+{
+	struct connvec old = *cv;
+	*cv = (struct connvec){ 0 };
+	return old;
 }
 
 static void update_watcher(struct conn *c)
@@ -179,7 +191,7 @@ static void add_pending(struct conn *c)
 {
 	if (c->flags & (CONN_PENDING | CONN_WRITING))
 		return;
-	if (push_ptr(&pending, &npending, &cappending, c) == 0)
+	if (cv_push(&pending, c) == 0)
 		c->flags |= CONN_PENDING;
 }
 
@@ -369,7 +381,7 @@ static int flush_conn(struct conn *c)
 static void throttle(struct conn *c)
 {
 	c->flags |= CONN_THROTTLED;
-	push_ptr(&throttled, &nthrottled, &capthrottled, c);
+	cv_push(&throttled, c);
 	update_watcher(c);
 	if (!ev_is_active(&throttle_w))
 		ev_timer_again(loop, &throttle_w);
@@ -412,7 +424,7 @@ static void consume(struct conn *c, size_t total)
 			/* one pipelining client must not starve the others: the
 			 * rest waits for the next pass (and reading stops until then) */
 			if (memchr(p, '\n', (size_t)(end - p)) &&
-			    push_ptr(&backlog, &nbacklog, &capbacklog, c) == 0) {
+			    cv_push(&backlog, c) == 0) {
 				c->flags |= CONN_BACKLOG;
 				update_watcher(c);
 			}
@@ -564,15 +576,12 @@ static void on_throttle(struct ev_loop *l, ev_timer *w, int revents)
 	(void)l; (void)revents;
 	double now = ev_now(loop);
 	/* work on a snapshot: consume() may throttle a connection again */
-	struct conn **list = throttled;
-	size_t n = nthrottled;
-	throttled = NULL;
-	nthrottled = capthrottled = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct conn *c = list[i];
+	struct connvec list = cv_take(&throttled);
+	for (size_t i = 0; i < list.n; i++) {
+		struct conn *c = list.v[i];
 		if (c->flags & CONN_DEAD) {
 			/* the close pass drops it from this list */
-			push_ptr(&throttled, &nthrottled, &capthrottled, c);
+			cv_push(&throttled, c);
 			continue;
 		}
 		if (lim.flood_on && c->flood_time - now > lim.flood_max - lim.flood_step) {
@@ -582,13 +591,13 @@ static void on_throttle(struct ev_loop *l, ev_timer *w, int revents)
 			if (ioctl(c->io.fd, FIONREAD, &queued) == 0 &&
 			    (size_t)queued + c->inlen > lim.recvq)
 				conn_kill(c, "Excess Flood");
-			push_ptr(&throttled, &nthrottled, &capthrottled, c);
+			cv_push(&throttled, c);
 			continue;
 		}
 		resume_input(c, CONN_THROTTLED);
 	}
-	free(list);
-	if (nthrottled == 0)
+	free(list.v);
+	if (throttled.n == 0)
 		ev_timer_stop(loop, w);
 }
 
@@ -609,9 +618,9 @@ static void release(struct conn *c)
 {
 	tl_unlink(c);
 	if (c->flags & CONN_BACKLOG)
-		drop_ptr(backlog, &nbacklog, c);
+		cv_drop(&backlog, c);
 	if (c->flags & CONN_THROTTLED)
-		drop_ptr(throttled, &nthrottled, c);
+		cv_drop(&throttled, c);
 	/* read what the peer already sent, so close() does not answer with a
 	 * RST that could destroy our last lines (the ERROR) in flight */
 	char drain[4096];
@@ -634,20 +643,17 @@ static void release(struct conn *c)
 /* The next quota of lines for each client that had more than its share. */
 static void run_backlog(void)
 {
-	struct conn **list = backlog;
-	size_t n = nbacklog;
-	backlog = NULL;
-	nbacklog = capbacklog = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct conn *c = list[i];
+	struct connvec list = cv_take(&backlog);
+	for (size_t i = 0; i < list.n; i++) {
+		struct conn *c = list.v[i];
 		if (c->flags & CONN_DEAD) {
 			/* the close pass drops it from this list */
-			push_ptr(&backlog, &nbacklog, &capbacklog, c);
+			cv_push(&backlog, c);
 			continue;
 		}
 		resume_input(c, CONN_BACKLOG);
 	}
-	free(list);
+	free(list.v);
 }
 
 static void on_backlog_idle(struct ev_loop *l, ev_idle *w, int revents)
@@ -658,7 +664,7 @@ static void on_backlog_idle(struct ev_loop *l, ev_idle *w, int revents)
 static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
 {
 	(void)l; (void)w; (void)revents;
-	if (nbacklog)
+	if (backlog.n)
 		run_backlog();
 	for (;;) {
 		/* 1. quit messages for the dead may queue output (and kill more) */
@@ -671,13 +677,13 @@ static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
 			closing = c;
 		}
 		/* 2. one writev per pending connection; the dead get a last try */
-		for (size_t i = 0; i < npending; i++) {
-			struct conn *c = pending[i];
+		for (size_t i = 0; i < pending.n; i++) {
+			struct conn *c = pending.v[i];
 			c->flags &= (uint16_t)~CONN_PENDING;
 			if (flush_conn(c) < 0 && !(c->flags & CONN_DEAD))
 				conn_kill(c, errno == EPIPE || errno == ECONNRESET ? "Connection reset by peer" : strerror(errno));
 		}
-		npending = 0;
+		pending.n = 0;
 		/* 3. nobody refers to the closing ones any more */
 		while (closing) {
 			struct conn *c = closing;
@@ -690,8 +696,8 @@ static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
 			break;
 	}
 	int live_backlog = 0;
-	for (size_t i = 0; i < nbacklog && !live_backlog; i++)
-		live_backlog = !(backlog[i]->flags & CONN_DEAD);
+	for (size_t i = 0; i < backlog.n && !live_backlog; i++)
+		live_backlog = !(backlog.v[i]->flags & CONN_DEAD);
 	if (live_backlog)
 		ev_idle_start(loop, &backlog_w);
 	else
