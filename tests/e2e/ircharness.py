@@ -121,10 +121,6 @@ def oper_hash(password):
     return crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
 
 
-class Closed(Exception):
-    pass
-
-
 class Client:
     def __init__(self, port, host="127.0.0.1", source=None):
         self.sock = socket.create_connection((host, port), TIMEOUT,
