@@ -1,0 +1,76 @@
+/* event.h - a change of network state: the unit the cluster replicates.
+ *
+ * Handlers (cmd_*.c) check a command against the state, build an event and
+ * call event_emit(). state_apply() (state.c) is the one place where the
+ * user and channel tables change and the resulting lines fan out to local
+ * clients. On a single node event_emit() applies at once, in the caller's
+ * stack, with no encoding. In a cluster (cluster.c) it appends the event to
+ * the Redis stream instead, and every node, the origin included, applies
+ * events in stream order as they come back; so apply must be deterministic:
+ * given the same state and the same event, every node makes the same change
+ * (or refuses the event the same way).
+ *
+ * Users are named by UID (TS6 style: the node's 3-character SID and 6 more
+ * characters), never by nick: nicks change, UIDs do not. Channels are named
+ * by their name as the first joiner wrote it (the apply layer casemaps).
+ *
+ * Every string field is borrowed: valid for the duration of event_emit() /
+ * state_apply() only; the codec (evcodec.c) copies what it keeps. */
+#ifndef IRCMINI_EVENT_H
+#define IRCMINI_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EV_MAXARGS 16
+#define UID_LEN 9          /* SID (3) + 6 */
+
+/* Stable numbers: they are written to Redis, never renumber. */
+enum ev_type {
+	EV_NONE = 0,
+	EV_USER = 1,      /* uid appears (registered): args nick, user, host, umodes
+	                   * ("+iw"), ip; text realname; ts signon */
+	EV_NICK = 2,      /* uid renames: args[0] new nick; ts nick TS */
+	EV_JOIN = 3,      /* uid joins chan; ts = channel TS if it creates it */
+	EV_PART = 4,      /* uid leaves chan; text reason or NULL */
+	EV_KICK = 5,      /* uid kicks target from chan; text reason */
+	EV_QUIT = 6,      /* uid leaves the network; text reason */
+	EV_KILL = 7,      /* uid (or NULL: a server) kills target; text reason */
+	EV_CMODE = 8,     /* uid sets chan modes: args[0] "+o-v", args[1..] params,
+	                   * already validated and normalised by the handler */
+	EV_UMODE = 9,     /* uid's own modes change: args[0] "+iw-o" */
+	EV_TOPIC = 10,    /* uid sets chan topic to text ("" clears) */
+	EV_AWAY = 11,     /* uid away with text, or back (text NULL) */
+	EV_SETNAME = 12,  /* uid's realname becomes text */
+	EV_INVITE = 13,   /* uid invites target to chan */
+	EV_PRIVMSG = 14,  /* uid to chan or target; text; tags client-only tags */
+	EV_NOTICE = 15,   /* same shape as PRIVMSG */
+	EV_TAGMSG = 16,   /* same shape, no text */
+	EV_OPER = 17,     /* uid became an operator (args[0] oper name) */
+	EV_NODE_UP = 18,  /* node (args[0] name, args[1] SID, args[2] description) joined */
+	EV_NODE_LOST = 19,/* node args[0] is gone; every user on it quits; text reason */
+	EV_TYPE_MAX
+};
+
+struct event {
+	uint8_t type;          /* enum ev_type */
+	const char *node;      /* origin node name; event_emit() fills it */
+	const char *uid;       /* acting user, or NULL for the server itself */
+	const char *target;    /* target user UID (KICK, KILL, INVITE, PRIVMSG) */
+	const char *chan;      /* channel name (JOIN, PART, KICK, CMODE, TOPIC, ...) */
+	const char *text;      /* reason, topic, message body, realname */
+	const char *tags;      /* client-only tags "+a=b;+c" (no '@'), or NULL */
+	int nargs;
+	const char *args[EV_MAXARGS];
+	int64_t ts;            /* a timestamp the type defines (signon, channel TS) */
+	int64_t time_ms;       /* when the origin accepted it (server-time, msgid) */
+	/* Local only, never encoded: the label of the command that caused it,
+	 * so the origin node can label its reply when it applies the event. */
+	const char *label;
+};
+
+/* Hand an event to the network: apply now (single node) or append to the
+ * cluster stream. Fills node and time_ms when unset. */
+void event_emit(struct event *ev);
+
+#endif
