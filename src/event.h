@@ -63,7 +63,10 @@ struct event {
 	int nargs;
 	const char *args[EV_MAXARGS];
 	int64_t ts;            /* a timestamp the type defines (signon, channel TS) */
-	int64_t time_ms;       /* when the origin accepted it (server-time, msgid) */
+	int64_t time_ms;       /* when the origin accepted it (server-time) */
+	/* Set by the cluster link: the stream entry ID ("1700000000000-3"), the
+	 * same on every node, so msgids derived from it agree. NULL on one node. */
+	const char *id;
 	/* Local only, never encoded: the label of the command that caused it,
 	 * so the origin node can label its reply when it applies the event. */
 	const char *label;
