@@ -49,6 +49,11 @@ enum ev_type {
 	EV_OPER = 17,     /* uid became an operator (args[0] oper name) */
 	EV_NODE_UP = 18,  /* node (args[0] name, args[1] SID, args[2] description) joined */
 	EV_NODE_LOST = 19,/* node args[0] is gone; every user on it quits; text reason */
+	EV_LOGIN = 20,    /* uid (target when set by services) logs in to account
+	                   * args[0], or out (nargs 0) */
+	EV_CHGHOST = 21,  /* target's visible host becomes args[0] (services vhost) */
+	EV_CHANTS = 22,   /* chan's TS becomes ts (older, from a TS6 peer): every
+	                   * mode, ban and op/voice on it is cleared first */
 	EV_TYPE_MAX
 };
 
