@@ -29,17 +29,27 @@
 enum ev_type {
 	EV_NONE = 0,
 	EV_USER = 1,      /* uid appears (registered): args nick, user, host, umodes
-	                   * ("+iw"), ip; text realname; ts signon */
+	                   * ("+iwo"), ip; text realname; ts signon. The user
+	                   * belongs to the node whose SID starts the uid. */
 	EV_NICK = 2,      /* uid renames: args[0] new nick; ts nick TS */
-	EV_JOIN = 3,      /* uid joins chan; ts = channel TS if it creates it */
+	EV_JOIN = 3,      /* uid joins chan; ts = channel TS if it creates it.
+	                   * Optional args[0]: the member's modes ("o", "ov", "")
+	                   * exactly (snapshot); without it the creator gets op */
 	EV_PART = 4,      /* uid leaves chan; text reason or NULL */
 	EV_KICK = 5,      /* uid kicks target from chan; text reason */
 	EV_QUIT = 6,      /* uid leaves the network; text reason */
 	EV_KILL = 7,      /* uid (or NULL: a server) kills target; text reason */
-	EV_CMODE = 8,     /* uid sets chan modes: args[0] "+o-v", args[1..] params,
-	                   * already validated and normalised by the handler */
+	EV_CMODE = 8,     /* uid (or NULL: the node) sets chan modes: args[0]
+	                   * "+o-v", args[1..] params, already validated and
+	                   * normalised by the handler. Params: o/v the target
+	                   * UID, b a full mask (nick!user@host), +k the key, +l
+	                   * the number; -k and -l take none. Optional: text the
+	                   * ban setter, ts the ban time (snapshot); default the
+	                   * setter's nick and time_ms. */
 	EV_UMODE = 9,     /* uid's own modes change: args[0] "+iw-o" */
-	EV_TOPIC = 10,    /* uid sets chan topic to text ("" clears) */
+	EV_TOPIC = 10,    /* uid (or NULL) sets chan topic to text ("" clears).
+	                   * Optional: args[0] setter mask, ts topic time
+	                   * (snapshot); default the setter's mask and time_ms */
 	EV_AWAY = 11,     /* uid away with text, or back (text NULL) */
 	EV_SETNAME = 12,  /* uid's realname becomes text */
 	EV_INVITE = 13,   /* uid invites target to chan */
@@ -47,7 +57,8 @@ enum ev_type {
 	EV_NOTICE = 15,   /* same shape as PRIVMSG */
 	EV_TAGMSG = 16,   /* same shape, no text */
 	EV_OPER = 17,     /* uid became an operator (args[0] oper name) */
-	EV_NODE_UP = 18,  /* node (args[0] name, args[1] SID, args[2] description) joined */
+	EV_NODE_UP = 18,  /* node (args[0] name, args[1] SID, args[2] description) joined;
+	                   * ts its start time */
 	EV_NODE_LOST = 19,/* node args[0] is gone; every user on it quits; text reason */
 	EV_LOGIN = 20,    /* uid (target when set by services) logs in to account
 	                   * args[0], or out (nargs 0) */
@@ -80,5 +91,7 @@ struct event {
 /* Hand an event to the network: apply now (single node) or append to the
  * cluster stream. Fills node and time_ms when unset. */
 void event_emit(struct event *ev);
+/* Applying events, snapshots: state.h. */
+
 
 #endif
