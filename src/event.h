@@ -27,7 +27,7 @@
 
 /* Stable numbers: they are written to Redis, never renumber. */
 enum ev_type {
-	EV_NONE = 0,
+	EV_INVALID = 0,   /* not EV_NONE: libev (ev.h) defines that name */
 	EV_USER = 1,      /* uid appears (registered): args nick, user, host, umodes
 	                   * ("+iwo"), ip; text realname; ts signon. The user
 	                   * belongs to the node whose SID starts the uid. */
