@@ -3,8 +3,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,23 @@ int log_level_parse(const char *s)
 	return -1;
 }
 
+/* systemd sets JOURNAL_STREAM=DEV:INODE when it connects stderr to the
+ * journal; a child whose stderr was redirected keeps the variable, so the
+ * descriptor itself must still be that stream (sd_journal_stream_fd(3)). */
+int log_stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (!e || sscanf(e, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return 0;
+	if (fstat(2, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
 	char buf[1024];
@@ -30,16 +49,16 @@ void log_msg(int level, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
-	/* sd-daemon style "<N>" priority prefixes let journald set the level
-	 * without any terminal colour codes; on a terminal a plain word reads better */
-	static int tty = -1;
-	if (tty < 0)
-		tty = isatty(2);
+	/* sd-daemon "<N>" priority prefixes are for journald only: anywhere
+	 * else (a terminal, a file, a pipe) a plain "ircmini: level:" reads better */
+	static int journal = -1;
+	if (journal < 0)
+		journal = log_stderr_is_journal();
 	static const int prio[] = { 3, 4, 6, 7 };
-	if (tty)
-		n = snprintf(buf, sizeof buf, "ircmini: %s: ", names[level]);
-	else
+	if (journal)
 		n = snprintf(buf, sizeof buf, "<%d>%s: ", prio[level], names[level]);
+	else
+		n = snprintf(buf, sizeof buf, "ircmini: %s: ", names[level]);
 	va_start(ap, fmt);
 	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
 	va_end(ap);

@@ -7,6 +7,8 @@ enum { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 extern int log_level;
 
 int log_level_parse(const char *s);  /* -1 if unknown */
+/* 1 if stderr is systemd's journal stream: lines then carry "<N>" priorities */
+int log_stderr_is_journal(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end tests of running ircmini as a service (issue 6): SIGHUP reload
 (MOTD, limits, description, listeners, log level) without dropping anyone,
-a bad new config keeping the old one, `ircmini -t`, a bad config at start,
-and socket activation (LISTEN_FDS) through systemd-socket-activate."""
+a bad new config keeping the old one, `ircmini -t` and a bad config at start.
+Socket activation is in test_socket_activation.py, which needs a tool."""
 import os
 import re
 import shutil
@@ -195,11 +195,36 @@ def test_log_lines_and_level_on_reload():
             time.sleep(0.02)
         log = srv.stderr()
         assert "quiet1" not in log, log
-        # stderr is a file here, not a terminal: journald priority prefixes, no colour
-        assert re.search(r"^<6>info: connect from 127\.0\.0\.1$", log, re.M), log
-        assert re.search(r"^<6>info: registered loud1!loud1@127\.0\.0\.1$", log, re.M), log
-        assert re.search(r"^<6>info: disconnected loud1@127\.0\.0\.1 \(.*gone now\)$", log, re.M), log
+        # stderr is a file, not the journal: plain level words, no "<N>", no colour
+        assert re.search(r"^ircmini: info: connect from 127\.0\.0\.1$", log, re.M), log
+        assert re.search(r"^ircmini: info: registered loud1!loud1@127\.0\.0\.1$", log, re.M), log
+        assert re.search(r"^ircmini: info: disconnected loud1@127\.0\.0\.1 \(.*gone now\)$", log, re.M), log
         assert "\x1b[" not in log
+        assert "<6>" not in log, log
+
+
+def test_priority_prefixes_only_on_the_journal_stream():
+    # systemd's JOURNAL_STREAM names stderr's device:inode when stderr is the
+    # journal; a redirected stderr keeps the variable but is another file
+    d = tempfile.mkdtemp(prefix="ircmini-test-")
+    try:
+        bad = os.path.join(d, "bad.ini")
+        with open(bad, "w") as f:
+            f.write("[server]\nname = irc.test\nbogus = 1\n")
+        for journal in (True, False):
+            with open(os.path.join(d, "err-%d" % journal), "w+") as err:
+                st = os.fstat(err.fileno())
+                env = dict(os.environ)
+                env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino + (0 if journal else 1))
+                r = subprocess.run(WRAPPER + [BINARY, "-c", bad], stdout=subprocess.DEVNULL,
+                                   stderr=err, env=env, timeout=TIMEOUT * SLOW)
+                err.seek(0)
+                out = err.read()
+            assert r.returncode == 1, (r, out)
+            want = r"^<3>error: .*bad\.ini:3" if journal else r"^ircmini: error: .*bad\.ini:3"
+            assert re.search(want, out, re.M), (journal, out)
+    finally:
+        shutil.rmtree(d)
 
 
 def run_binary(args):
@@ -267,61 +292,6 @@ def test_bad_config_at_start_exits_before_listening():
             blocker.close()
     finally:
         shutil.rmtree(d)
-
-
-def test_socket_activation_replaces_listen():
-    tool = shutil.which("systemd-socket-activate")
-    if not tool:
-        print("SKIP test_socket_activation_replaces_listen: no systemd-socket-activate")
-        return
-    d = tempfile.mkdtemp(prefix="ircmini-test-")
-    conf_port, sock_port = free_port(), free_port()
-    conf = os.path.join(d, "ircmini.ini")
-    with open(conf, "w") as f:
-        f.write(config(conf_port))
-    log = open(os.path.join(d, "stderr.log"), "w+")
-    # the tool binds sock_port, then execs ircmini (same pid) on the first connection
-    cmd = WRAPPER + [BINARY, "-c", conf]
-    proc = subprocess.Popen([tool, "-l", "127.0.0.1:%d" % sock_port] + cmd, stdout=log, stderr=log)
-
-    def text():
-        log.flush()
-        with open(log.name) as f:
-            return f.read()
-    try:
-        deadline = time.time() + TIMEOUT * SLOW
-        while True:
-            try:
-                alice = Client(sock_port)
-                break
-            except ConnectionRefusedError:
-                assert proc.poll() is None and time.time() < deadline, text()
-                time.sleep(0.02)
-        alice.register("alice").join("#sa")
-        out = text()
-        assert "listening on 127.0.0.1:%d" % sock_port in out, out
-        assert "[listen] is ignored" in out, out
-        assert refused(conf_port), out
-
-        # a reload keeps ignoring [listen] and keeps the passed socket
-        before = out.count("configuration reloaded")
-        proc.send_signal(signal.SIGHUP)
-        deadline = time.time() + TIMEOUT * SLOW
-        while text().count("configuration reloaded") == before:
-            assert proc.poll() is None and time.time() < deadline, text()
-            time.sleep(0.02)
-        assert refused(conf_port), text()
-        bob = Client(sock_port).register("bob").join("#sa")
-        alice.expect(r":bob!\S+ JOIN #sa")
-        still_there(alice, "#sa", bob)
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-        rc = proc.wait(TIMEOUT * SLOW)
-        out = text()
-        shutil.rmtree(d)
-    assert rc == 0, (rc, out)
-    assert "AddressSanitizer" not in out and "runtime error" not in out, out
 
 
 if __name__ == "__main__":
