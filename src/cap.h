@@ -15,6 +15,9 @@ enum {
 	CAP_EXTENDED_JOIN = 1 << 9,    /* JOIN #chan account :realname */
 	CAP_BATCH = 1 << 10,           /* BATCH (used by labeled-response) */
 	CAP_LABELED_RESPONSE = 1 << 11, /* replies carry the command's label */
+	CAP_SASL = 1 << 12,            /* AUTHENTICATE, relayed to services */
+	CAP_ACCOUNT_NOTIFY = 1 << 13,  /* ACCOUNT of peers logging in/out */
+	CAP_ACCOUNT_TAG = 1 << 14,     /* @account= on lines from logged-in users */
 };
 
 #endif

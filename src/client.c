@@ -14,6 +14,7 @@
 #include "send.h"
 #include "server.h"
 #include "tls.h"
+#include "ts6.h"
 
 struct ipcount {
 	UT_hash_handle hh;
@@ -241,6 +242,7 @@ static void on_closed(struct conn *conn, const char *reason)
 			srv.opers--;
 	}
 	log_info("disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", c->host, reason);
+	ts6_client_gone(c);
 	while (c->chans)
 		channel_remove(c->chans->chan, c);
 	channel_forget_invites(c);
@@ -258,6 +260,7 @@ static void on_closed(struct conn *conn, const char *reason)
 static void on_release(struct conn *conn)
 {
 	struct client *c = client_of(conn);
+	free(c->account);
 	free(c->realname);
 	free(c->away);
 	free(c);
@@ -273,6 +276,19 @@ void client_init_conn_handlers(void)
 		.release = on_release,
 	};
 	conn_init(srv.loop, &h);
+}
+
+/* TS6: SID, then a letter and five of [A-Z0-9], unique while we run. */
+void client_assign_uid(struct client *c)
+{
+	static const char b36[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static uint64_t next;
+	uint64_t n = next++;
+	memcpy(c->uid, srv.cfg.sid, 3);
+	for (int i = 8; i > 3; i--, n /= 36)
+		c->uid[i] = b36[n % 36];
+	c->uid[3] = b36[n % 26];
+	c->uid[9] = '\0';
 }
 
 /* Refuse before any state exists: one best-effort write, then close. */
@@ -330,6 +346,7 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 	}
 	ip->n++;
 	snprintf(c->host, sizeof c->host, "%s", host);
+	client_assign_uid(c);
 	c->tls = (uint8_t)tls;
 	srv.connections++;
 	conn_start(&c->conn, fd);

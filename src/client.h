@@ -40,6 +40,8 @@ struct client {
 	char host[HOST_MAX + 1];
 	char *realname;
 	char *away;
+	char *account;             /* services account logged in to, NULL = none */
+	char uid[10];              /* TS6 UID: our SID + 6 */
 	struct member *chans;      /* this client's memberships */
 	unsigned long epoch;
 	time_t signon;
@@ -50,6 +52,8 @@ struct client {
 	uint8_t umodes;
 	uint8_t tls;
 	uint8_t cap_version;
+	uint8_t sasl;              /* a SASL exchange is in progress (ts6.c) */
+	uint8_t sasl_done;         /* SASL succeeded: 907 on another try */
 };
 
 static inline struct client *client_of(struct conn *c)
@@ -77,6 +81,8 @@ void client_exit(struct client *c, const char *reason);
 void client_visit_peers(struct client *c, void (*fn)(struct client *peer, void *arg), void *arg);
 /* Send the registration burst when NICK+USER (+CAP END, +PASS) are in. */
 void client_try_register(struct client *c);
+/* Give c its TS6 UID (at accept). */
+void client_assign_uid(struct client *c);
 
 void client_init_conn_handlers(void);
 /* Record a WHOWAS entry (called on nick change and quit). */

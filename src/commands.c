@@ -24,6 +24,7 @@ struct command {
 /* sorted by name for bsearch */
 static const struct command table[] = {
 	{ "ADMIN", cmd_admin, 0, 0 },
+	{ "AUTHENTICATE", cmd_authenticate, 1, F_PREREG },
 	{ "AWAY", cmd_away, 0, 0 },
 	{ "CAP", cmd_cap, 1, F_PREREG },
 	{ "HELP", cmd_help, 0, 0 },

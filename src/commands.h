@@ -18,6 +18,8 @@ HANDLER(cmd_pass); HANDLER(cmd_nick); HANDLER(cmd_user); HANDLER(cmd_quit);
 HANDLER(cmd_ping); HANDLER(cmd_pong); HANDLER(cmd_setname);
 /* cmd_cap.c */
 HANDLER(cmd_cap);
+/* cmd_sasl.c */
+HANDLER(cmd_authenticate);
 /* cmd_channel.c */
 HANDLER(cmd_join); HANDLER(cmd_part); HANDLER(cmd_topic); HANDLER(cmd_names);
 HANDLER(cmd_list); HANDLER(cmd_kick); HANDLER(cmd_invite);

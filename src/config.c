@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 struct parse_state {
 	struct config *cfg;
 	char err[256];      /* first error, without the file:line part */
-	int have_listen;    /* first [listen] entry replaces the default */
+	int have_listen;    /* first address/tls entry replaces the default */
 	int line;           /* physical line being parsed (see read_line) */
 	int err_line;       /* the line of err */
 	int motd_inline;    /* motd seen (conflicts with motd_file) */
@@ -64,6 +65,32 @@ void config_defaults(struct config *cfg)
 		cfg->nlisten = 1;
 		freeaddrinfo(ai);
 	}
+}
+
+/* Stable across restarts (services remember UIDs by SID only per link, but
+ * logs are easier to read when it does not change): a hash of the name. */
+void config_derive_sid(const char *name, char sid[4])
+{
+	static const char b36[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	uint32_t h = 2166136261u;   /* FNV-1a */
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	sid[0] = (char)('0' + h % 10);
+	h /= 10;
+	sid[1] = b36[h % 36];
+	h /= 36;
+	sid[2] = b36[h % 36];
+	sid[3] = '\0';
+}
+
+static int valid_sid(const char *v)
+{
+	if (strlen(v) != 3 || v[0] < '0' || v[0] > '9')
+		return 0;
+	for (int i = 1; i < 3; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'A' && v[i] <= 'Z')))
+			return 0;
+	return 1;
 }
 
 void config_free(struct config *cfg)
@@ -172,6 +199,12 @@ static int on_server(struct parse_state *st, const char *s, const char *n, const
 			return fail(st, s, n, "not a valid server name (one word with a dot): \"%s\"", v);
 		return set_str(st, s, n, cfg->name, sizeof cfg->name, v);
 	}
+	if (strcmp(n, "sid") == 0) {
+		if (!valid_sid(v))
+			return fail(st, s, n, "not a TS6 server ID (a digit, then two of 0-9 A-Z, e.g. 0AB): \"%s\"", v);
+		cfg->sid_line = st->line;
+		return set_str(st, s, n, cfg->sid, sizeof cfg->sid, v);
+	}
 	if (strcmp(n, "network") == 0) {
 		if (!valid_name(v))
 			return fail(st, s, n, "not a valid network name (one word): \"%s\"", v);
@@ -233,21 +266,31 @@ static int on_server(struct parse_state *st, const char *s, const char *n, const
 static int on_listen(struct parse_state *st, const char *s, const char *n, const char *v)
 {
 	struct config *cfg = st->cfg;
-	int tls;
+	int tls = 0, services = 0;
 
 	if (strcmp(n, "address") == 0)
 		tls = 0;
 	else if (strcmp(n, "tls") == 0)
 		tls = 1;
+	else if (strcmp(n, "services") == 0)
+		services = 1;
 	else
-		return fail(st, s, n, "unknown key (use address or tls)%s", "");
-	if (!st->have_listen) {
-		cfg->nlisten = 0;
+		return fail(st, s, n, "unknown key (use address, tls or services)%s", "");
+	if (services && cfg->services_listen_line)
+		return fail(st, s, n, "one services listener only (already on line %d)", cfg->services_listen_line);
+	if (!services && !st->have_listen) {
+		/* the default client listener is listen[0]; a services entry
+		 * before this one stays */
+		if (cfg->nlisten > 0 && cfg->listen[0].line == 0) {
+			memmove(&cfg->listen[0], &cfg->listen[1], (size_t)(cfg->nlisten - 1) * sizeof cfg->listen[0]);
+			cfg->nlisten--;
+		}
 		st->have_listen = 1;
 	}
 	if (cfg->nlisten == CONFIG_MAX_LISTEN)
 		return fail(st, s, n, "too many listeners (max 16) at \"%s\"", v);
 	struct listen_addr *la = &cfg->listen[cfg->nlisten];
+	memset(la, 0, sizeof *la);
 	if (parse_listen(la, v) < 0)
 		return fail(st, s, n, "not an address:port (e.g. 127.0.0.1:6667 or [::1]:6667): \"%s\"", v);
 #ifndef HAVE_TLS
@@ -255,14 +298,50 @@ static int on_listen(struct parse_state *st, const char *s, const char *n, const
 		return fail(st, s, n, "this ircmini was built without TLS (configure --with-tls)%s", "");
 #endif
 	la->tls = tls;
+	la->services = services;
 	la->line = st->line;
 	for (int i = 0; i < cfg->nlisten; i++)
 		if (cfg->listen[i].salen == la->salen && memcmp(&cfg->listen[i].sa, &la->sa, la->salen) == 0)
 			return fail(st, s, n, "%s is already listed on line %d", v, cfg->listen[i].line);
 	if (tls && !cfg->tls_listen_line)
 		cfg->tls_listen_line = st->line;
+	if (services)
+		cfg->services_listen_line = st->line;
 	cfg->nlisten++;
 	return 1;
+}
+
+/* A link password is one TS6 word: no spaces, no leading ':'. */
+static int valid_password(const char *v)
+{
+	if (!*v || *v == ':')
+		return 0;
+	for (; *v; v++)
+		if (*v <= ' ')
+			return 0;
+	return 1;
+}
+
+static int on_services(struct parse_state *st, const char *s, const char *n, const char *v)
+{
+	struct config *cfg = st->cfg;
+
+	if (!cfg->services_line)
+		cfg->services_line = st->line;
+	if (strcmp(n, "name") == 0) {
+		if (!valid_name(v) || !strchr(v, '.'))
+			return fail(st, s, n, "not a valid server name (one word with a dot): \"%s\"", v);
+		return set_str(st, s, n, cfg->services_name, sizeof cfg->services_name, v);
+	}
+	int send = strcmp(n, "send_password") == 0;
+	if (send || strcmp(n, "receive_password") == 0) {
+		if (!valid_password(v))  /* never echo a password */
+			return fail(st, s, n, "must be one word without spaces and not start with ':'%s", "");
+		if (send)
+			return set_str(st, s, n, cfg->services_send_password, sizeof cfg->services_send_password, v);
+		return set_str(st, s, n, cfg->services_receive_password, sizeof cfg->services_receive_password, v);
+	}
+	return fail(st, s, n, "unknown key%s", "");
 }
 
 static int set_size(struct parse_state *st, const char *s, const char *n,
@@ -359,6 +438,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		return on_operators(st, section, name, value);
 	if (strcmp(section, "tls") == 0)
 		return on_tls(st, section, name, value);
+	if (strcmp(section, "services") == 0)
+		return on_services(st, section, name, value);
 	if (!st->err[0] && !section[0]) {
 		st->err_line = st->line;
 		snprintf(st->err, sizeof st->err, "%s: key outside any [section]", name);
@@ -406,9 +487,29 @@ static char *read_file(const char *path)
 /* Checks across keys, after the whole file is read. */
 static int validate(const char *file, struct config *cfg, char *err, size_t errlen)
 {
-	if (cfg->nlisten == 0) {
+	int clients = 0;
+	for (int i = 0; i < cfg->nlisten; i++)
+		clients += !cfg->listen[i].services;
+	if (clients == 0) {
 		snprintf(err, errlen, "%s: [listen] has no address", file);
 		return -1;
+	}
+	if (!cfg->sid_line)
+		config_derive_sid(cfg->name, cfg->sid);
+	if (cfg->services_listen_line) {
+		const char *missing = !cfg->services_name[0] ? "name"
+		                      : !cfg->services_send_password[0] ? "send_password"
+		                      : !cfg->services_receive_password[0] ? "receive_password" : NULL;
+		if (missing) {
+			snprintf(err, errlen, "%s:%d: [listen] services: needs [services] %s", file,
+			         cfg->services_listen_line, missing);
+			return -1;
+		}
+		if (strcasecmp(cfg->services_name, cfg->name) == 0) {
+			snprintf(err, errlen, "%s:%d: [services] name: is this server's own name", file,
+			         cfg->services_line);
+			return -1;
+		}
 	}
 	if (cfg->tls_certificate[0] && !cfg->tls_key[0]) {
 		snprintf(err, errlen, "%s:%d: [tls] certificate: set without [tls] key", file,

@@ -15,6 +15,7 @@ struct listen_addr {
 	socklen_t salen;
 	char text[64];   /* as written, for logs */
 	int tls;
+	int services;    /* [listen] services: the TS6 link listener (ts6.c) */
 	int line;        /* where the config file lists it, for errors */
 };
 
@@ -26,6 +27,8 @@ struct oper_entry {
 struct config {
 	/* [server] */
 	char name[64];
+	char sid[4];           /* TS6 server ID: digit + 2 of [0-9A-Z] */
+	int sid_line;          /* 0 = derived from name */
 	char network[64];
 	char description[128];
 	char *motd;            /* text (file contents or inline), NULL = none */
@@ -60,6 +63,13 @@ struct config {
 	int flood_rate;        /* lines per second after the burst */
 	int whowas;            /* WHOWAS history entries, 0 = none */
 
+	/* [services]: the Atheme link (doc/services.md) */
+	char services_name[64];          /* "" = no services link */
+	char services_send_password[128];    /* ours, in our PASS */
+	char services_receive_password[128]; /* theirs, in their PASS */
+	int services_line;               /* first [services] key, for errors */
+	int services_listen_line;        /* [listen] services, 0 = none */
+
 	/* [operators] */
 	int nopers;
 	struct oper_entry opers[CONFIG_MAX_OPERS];
@@ -80,5 +90,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 int config_load_string(const char *name, const char *text, struct config *cfg,
                        char *err, size_t errlen);
 void config_free(struct config *cfg);
+/* The TS6 SID derived from a server name when [server] sid is unset. */
+void config_derive_sid(const char *name, char sid[4]);
 
 #endif

@@ -30,6 +30,7 @@
 
 static struct ev_loop *loop;
 static struct conn_handlers H;
+#define HD(c) ((c)->h ? (c)->h : &H)
 static struct {
 	size_t sendq, recvq;
 	double flood_step, flood_max;   /* seconds per line, penalty bound */
@@ -179,7 +180,7 @@ static void on_timeout(struct ev_loop *l, ev_timer *w, int revents)
 			tl_unlink(c);
 			if (t == TL_ACTIVE)
 				tl_append(c, TL_PINGED);  /* the PING goes out now */
-			H.timeout(c, (enum conn_tlist)t);
+			HD(c)->timeout(c, (enum conn_tlist)t);
 		}
 	}
 	tl_rearm();
@@ -220,7 +221,7 @@ static int oq_push(struct conn *c, struct sbuf *b)
 
 static int over_sendq(struct conn *c, size_t len)
 {
-	if (c->obytes + len > lim.sendq) {
+	if (c->obytes + len > lim.sendq * (c->flags & CONN_LINK ? LINK_SENDQ_FACTOR : 1)) {
 		conn_kill(c, "SendQ exceeded");
 		return 1;
 	}
@@ -437,7 +438,7 @@ static void consume(struct conn *c, size_t total)
 			if (c->flags & CONN_LINE_TOO_LONG) {
 				p = end;     /* still inside a discarded line */
 			} else if (partial > limit + 1) {
-				H.too_long(c);
+				HD(c)->too_long(c);
 				c->flags |= CONN_LINE_TOO_LONG;
 				p = end;
 			}
@@ -455,15 +456,15 @@ static void consume(struct conn *c, size_t total)
 		if (len == 0)
 			continue;
 		if (len > (*line == '@' ? MAX_TAGGED_LINE : MAX_LINE)) {
-			H.too_long(c);
+			HD(c)->too_long(c);
 			continue;
 		}
 		line[len] = '\0';
 		quota--;
 		if (c->tlist == TL_ACTIVE || c->tlist == TL_PINGED)
 			conn_set_tlist(c, TL_ACTIVE);
-		H.line(c, line, len);
-		if (lim.flood_on) {
+		HD(c)->line(c, line, len);
+		if (lim.flood_on && !(c->flags & CONN_LINK)) {
 			double now = ev_now(loop);
 			if (c->flood_time < now)
 				c->flood_time = now;
@@ -637,7 +638,7 @@ static void release(struct conn *c)
 	free(c->oq);
 	free(c->inbuf);
 	free(c->dead_reason);
-	H.release(c);
+	HD(c)->release(c);
 }
 
 /* The next quota of lines for each client that had more than its share. */
@@ -672,7 +673,7 @@ static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
 		while (dead_head) {
 			struct conn *c = dead_head;
 			dead_head = c->dnext;
-			H.closed(c, c->dead_reason ? c->dead_reason : "Connection closed");
+			HD(c)->closed(c, c->dead_reason ? c->dead_reason : "Connection closed");
 			c->dnext = closing;
 			closing = c;
 		}
@@ -724,6 +725,12 @@ void conn_start(struct conn *c, int fd)
 	ev_io_start(loop, &c->io);
 	c->flood_time = ev_now(loop);
 	tl_append(c, TL_UNREG);
+}
+
+void conn_start_with(struct conn *c, int fd, const struct conn_handlers *h)
+{
+	c->h = h;
+	conn_start(c, fd);
 }
 
 int conn_fd(const struct conn *c)

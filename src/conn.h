@@ -26,7 +26,11 @@ enum {
 	CONN_TLS_READ_WANTS_WRITE = 1 << 5,  /* SSL_read waits for writability */
 	CONN_TLS_WRITE_WANTS_READ = 1 << 6,  /* SSL_write waits for input (handshake) */
 	CONN_BACKLOG = 1 << 7,   /* complete lines left over after this pass's quota */
+	CONN_LINK = 1 << 8,      /* a server link: no flood control, LINK_SENDQ_FACTOR x sendq */
 };
+
+/* A link carries a burst of the whole network: more room than one user. */
+#define LINK_SENDQ_FACTOR 16
 
 struct ssl_st;
 
@@ -45,6 +49,7 @@ struct conn {
 	struct conn *dnext;      /* dead / throttled list link */
 	char *dead_reason;
 	struct ssl_st *tls;      /* TLS transport (tls.h); NULL for plain text */
+	const struct conn_handlers *h;  /* NULL: the conn_init() ones (clients) */
 };
 
 /* Callbacks into the protocol layer. */
@@ -60,6 +65,8 @@ void conn_init(struct ev_loop *loop, const struct conn_handlers *h);
 /* Set up a connection on an accepted non-blocking fd; starts reading.
  * Set c->tls (tls_new) before for a TLS connection; conn owns it then. */
 void conn_start(struct conn *c, int fd);
+/* Same, with its own callbacks (a server link, not a client). */
+void conn_start_with(struct conn *c, int fd, const struct conn_handlers *h);
 /* Queue a private copy of bytes (coalesced with earlier replies). */
 void conn_send(struct conn *c, const char *data, size_t len);
 /* Queue a shared buffer (refs taken). */

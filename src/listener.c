@@ -20,12 +20,14 @@ struct listener {
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	int tls;
+	int services;      /* the TS6 services link listener */
 	int adopted;       /* from systemd: never closed on reload */
 	char text[64];
 };
 
 static struct ev_loop *loop;
 static accept_fn on_accept;
+static accept_fn on_accept_services;
 static struct listener *listeners[MAX_LISTENERS];
 static int nlisteners;
 /* a spare descriptor, given up to accept-and-close when out of fds */
@@ -82,13 +84,17 @@ static void on_listen(struct ev_loop *l, ev_io *w, int revents)
 		/* replies go out once per loop pass anyway; Nagle would only add
 		 * 40 ms delayed-ACK stalls */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		on_accept(fd, &peer, len, ls->tls);
+		if (ls->services)
+			on_accept_services(fd, &peer, len, 0);
+		else
+			on_accept(fd, &peer, len, ls->tls);
 	}
 }
 
 static int same_addr(const struct listener *ls, const struct listen_addr *la)
 {
-	return ls->salen == la->salen && memcmp(&ls->sa, &la->sa, la->salen) == 0 && ls->tls == la->tls;
+	return ls->salen == la->salen && memcmp(&ls->sa, &la->sa, la->salen) == 0 && ls->tls == la->tls
+	       && ls->services == la->services;
 }
 
 /* "file:line: [listen] key: cannot listen on addr: why" */
@@ -96,7 +102,7 @@ static void listen_error(const struct listen_addr *la, const char *file, const c
                          char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s:%d: [listen] %s: cannot listen on %s: %s", file, la->line,
-	         la->tls ? "tls" : "address", la->text, why);
+	         la->services ? "services" : la->tls ? "tls" : "address", la->text, why);
 }
 
 static struct listener *open_listener(const struct listen_addr *la, const char *file,
@@ -126,6 +132,7 @@ static struct listener *open_listener(const struct listen_addr *la, const char *
 	memcpy(&ls->sa, &la->sa, la->salen);
 	ls->salen = la->salen;
 	ls->tls = la->tls;
+	ls->services = la->services;
 	snprintf(ls->text, sizeof ls->text, "%s", la->text);
 	ev_io_init(&ls->io, on_listen, fd, EV_READ);
 	return ls;
@@ -182,7 +189,8 @@ int listener_apply(const struct config *cfg, const char *file, char *err, size_t
 	for (int i = 0; i < nfresh; i++) {
 		listeners[nlisteners++] = fresh[i];
 		ev_io_start(loop, &fresh[i]->io);
-		log_info("listening on %s%s", fresh[i]->text, fresh[i]->tls ? " (TLS)" : "");
+		log_info("listening on %s%s", fresh[i]->text,
+		         fresh[i]->tls ? " (TLS)" : fresh[i]->services ? " (services link)" : "");
 	}
 	return 0;
 }
@@ -235,10 +243,11 @@ void listener_close_all(void)
 	spare_fd = -1;
 }
 
-void listener_init(struct ev_loop *l, accept_fn fn)
+void listener_init(struct ev_loop *l, accept_fn fn, accept_fn services)
 {
 	loop = l;
 	on_accept = fn;
+	on_accept_services = services;
 	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ev_init(&pause_w, resume_listeners);
 }

@@ -10,7 +10,8 @@
 /* Called for every accepted, non-blocking, TCP_NODELAY socket. */
 typedef void (*accept_fn)(int fd, const struct sockaddr_storage *peer, socklen_t len, int tls);
 
-void listener_init(struct ev_loop *loop, accept_fn fn);
+/* fn takes client sockets, services the [listen] services ones. */
+void listener_init(struct ev_loop *loop, accept_fn fn, accept_fn services);
 /* Open and start every listener in cfg that is not open yet, close those
  * no longer listed. All-or-nothing: on failure the message names the
  * file, line and address and nothing changes. */

@@ -23,6 +23,7 @@
 #include "readable.h"
 #include "server.h"
 #include "tls.h"
+#include "ts6.h"
 
 static void usage(FILE *out)
 {
@@ -176,7 +177,7 @@ int main(int argc, char **argv)
 
 	client_init_conn_handlers();
 	server_apply_limits();
-	listener_init(srv.loop, client_accept);
+	listener_init(srv.loop, client_accept, ts6_accept);
 	if (listener_adopt_systemd() == 0 && listener_apply(&srv.cfg, path, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return 1;

@@ -9,6 +9,7 @@
 #include "listener.h"
 #include "log.h"
 #include "tls.h"
+#include "ts6.h"
 
 struct server srv;
 
@@ -58,6 +59,8 @@ int server_reload(void)
 
 static void say_goodbye(struct conn *c)
 {
+	if (c->flags & CONN_LINK)
+		return;   /* ts6_shutdown() below */
 	client_exit(client_of(c), "Server shutting down");
 }
 
@@ -67,6 +70,7 @@ void server_shutdown(void)
 	listener_close_all();
 	/* every connection, registered or not, hears why it is closed */
 	conn_foreach(say_goodbye);
+	ts6_shutdown();
 	conn_flush_all();
 	ev_break(srv.loop, EVBREAK_ALL);
 }

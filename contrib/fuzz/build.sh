@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build the libFuzzer harnesses fuzz_message and fuzz_session.
+# Build the libFuzzer harnesses fuzz_message, fuzz_session and fuzz_ts6.
 #
 #   contrib/fuzz/build.sh [BUILDDIR]
 #
@@ -58,9 +58,9 @@ for src in "$top"/src/*.c; do
 	objs="$objs $obj"
 done
 
-for h in fuzz_message fuzz_session; do
+for h in fuzz_message fuzz_session fuzz_ts6; do
 	echo "  CCLD  $OUT/$h"
 	# shellcheck disable=SC2086
 	$CC $CFLAGS $linkflags $CPPFLAGS "$here/$h.c" $objs $LIBS -o "$OUT/$h"
 done
-echo "built: $OUT/fuzz_message $OUT/fuzz_session"
+echo "built: $OUT/fuzz_message $OUT/fuzz_session $OUT/fuzz_ts6"

@@ -515,3 +515,80 @@ Test(config, missing_file)
 	cr_assert(strncmp(err, "/nonexistent/ircmini.ini: ", 26) == 0, "%s", err);
 	cr_assert_not_null(strstr(err, "No such file"), "%s", err);
 }
+
+/* ---- [server] sid and [services] (the Atheme link) */
+
+Test(config, sid_derived_from_name_when_unset)
+{
+	load_ok("[server]\nname = irc.example.org\n");
+	cr_assert_eq(strlen(cfg.sid), 3);
+	cr_assert(cfg.sid[0] >= '0' && cfg.sid[0] <= '9', "sid %s", cfg.sid);
+	char again[4];
+	config_derive_sid("irc.example.org", again);
+	cr_assert_str_eq(cfg.sid, again);
+	config_derive_sid("irc.example.net", again);
+	cr_assert_str_neq(cfg.sid, again, "two names, one SID %s", again);
+}
+
+Test(config, sid_set_and_checked)
+{
+	load_ok("[server]\nsid = 0AB\n");
+	cr_assert_str_eq(cfg.sid, "0AB");
+	load_fails("[server]\nname = a.b\nsid = AB0\n", 3, "[server] sid:", "TS6 server ID");
+	load_fails("[server]\nsid = 0ab\n", 2, "[server] sid:", "TS6 server ID");
+	load_fails("[server]\nsid = 0ABC\n", 2, "[server] sid:", "TS6 server ID");
+}
+
+static const char *services_ok =
+	"[listen]\n"
+	"services = 127.0.0.1:6900\n"
+	"[services]\n"
+	"name = services.localhost\n"
+	"send_password = ours\n"
+	"receive_password = theirs\n";
+
+Test(config, services_link_keys)
+{
+	load_ok(services_ok);
+	cr_assert_str_eq(cfg.services_name, "services.localhost");
+	cr_assert_str_eq(cfg.services_send_password, "ours");
+	cr_assert_str_eq(cfg.services_receive_password, "theirs");
+	/* the services entry does not replace the default client listener */
+	cr_assert_eq(cfg.nlisten, 2);
+	cr_assert_eq(port_of(&cfg.listen[0]), 6667);
+	cr_assert_eq(cfg.listen[0].services, 0);
+	cr_assert_eq(port_of(&cfg.listen[1]), 6900);
+	cr_assert_eq(cfg.listen[1].services, 1);
+	cr_assert_eq(cfg.services_listen_line, 2);
+}
+
+Test(config, services_listener_then_address_keeps_both)
+{
+	load_ok("[listen]\nservices = 127.0.0.1:6900\naddress = 127.0.0.1:7000\n"
+	        "[services]\nname = s.x\nsend_password = a\nreceive_password = b\n");
+	cr_assert_eq(cfg.nlisten, 2);
+	cr_assert_eq(port_of(&cfg.listen[0]), 6900);
+	cr_assert_eq(port_of(&cfg.listen[1]), 7000);
+}
+
+Test(config, services_errors_name_line_and_key)
+{
+	load_fails("[listen]\nservices = 127.0.0.1:6900\n", 2, "[listen] services:", "[services] name");
+	load_fails("[listen]\nservices = 127.0.0.1:6900\n[services]\nname = s.x\nsend_password = a\n", 2,
+	           "[listen] services:", "receive_password");
+	load_fails("[listen]\nservices = 127.0.0.1:6900\nservices = 127.0.0.1:6901\n", 3,
+	           "[listen] services:", "one services listener");
+	load_fails("[services]\nname = nodot\n", 2, "[services] name:", "server name");
+	load_fails("[services]\nsend_password = two words\n", 2, "[services] send_password:", "one word");
+	load_fails("[services]\nreceive_password = :x\n", 2, "[services] receive_password:", "one word");
+	cr_assert_null(strstr(err, ":x"), "password echoed: %s", err);
+	load_fails("[services]\nhub = x\n", 2, "[services] hub:", "unknown key");
+	load_fails("[server]\nname = irc.x\n[listen]\nservices = 127.0.0.1:6900\n[services]\nname = irc.x\n"
+	           "send_password = a\nreceive_password = b\n", 6, "[services] name:", "own name");
+}
+
+Test(config, only_a_services_listener_keeps_the_default)
+{
+	load_ok(services_ok);
+	cr_assert_eq(cfg.listen[0].line, 0);
+}
