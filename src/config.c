@@ -55,6 +55,10 @@ void config_defaults(struct config *cfg)
 	cfg->flood_rate = 4;
 	cfg->whowas = 100;
 
+	cfg->heartbeat = 2;
+	cfg->node_timeout = 10;
+	cfg->snapshot_interval = 60;
+
 	/* default listener, replaced by the first [listen] entry */
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
 	                          .ai_socktype = SOCK_STREAM }, *ai;
@@ -424,6 +428,94 @@ static int on_tls(struct parse_state *st, const char *s, const char *n, const ch
 	return fail(st, s, n, "unknown key%s", "");
 }
 
+/* "host:port", "[v6]:port" or "unix:/path". Names are resolved when the
+ * cluster connects, not here: a name must be valid, not resolvable now. */
+static int parse_redis_addr(struct redis_addr *ra, const char *v)
+{
+	memset(ra, 0, sizeof *ra);
+	if (strncmp(v, "unix:", 5) == 0) {
+		v += 5;
+		if (v[0] != '/' || strlen(v) >= 108)
+			return -1;
+		snprintf(ra->host, sizeof ra->host, "%s", v);
+		return 0;
+	}
+	const char *port;
+	size_t hlen;
+	if (v[0] == '[') {
+		const char *close = strchr(v, ']');
+		if (!close || close[1] != ':')
+			return -1;
+		hlen = (size_t)(close - v - 1);
+		v++;
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(v, ':');
+		if (!colon || strchr(v, ':') != colon)
+			return -1;
+		hlen = (size_t)(colon - v);
+		port = colon + 1;
+	}
+	if (hlen == 0 || hlen >= sizeof ra->host)
+		return -1;
+	for (size_t i = 0; i < hlen; i++)
+		if (v[i] <= ' ' || v[i] == '/' || (unsigned char)v[i] >= 0x7f)
+			return -1;
+	char *end;
+	long p = strtol(port, &end, 10);
+	if (!*port || *end || p < 1 || p > 65535)
+		return -1;
+	memcpy(ra->host, v, hlen);
+	ra->host[hlen] = '\0';
+	ra->port = (int)p;
+	return 0;
+}
+
+static int on_cluster(struct parse_state *st, const char *s, const char *n, const char *v)
+{
+	struct config *cfg = st->cfg;
+#ifndef HAVE_HIREDIS
+	return fail(st, s, n, "this ircmini was built without cluster support "
+	            "(install libhiredis-dev and re-run configure)%s", "");
+#endif
+	if (strcmp(n, "redis") == 0) {
+		if (parse_redis_addr(&cfg->redis, v) < 0 || !cfg->redis.host[0])
+			return fail(st, s, n, "not HOST:PORT or unix:/path (e.g. 127.0.0.1:6379): \"%s\"", v);
+		return 1;
+	}
+	if (strcmp(n, "sentinel") == 0) {
+		if (cfg->nsentinels == CONFIG_MAX_SENTINELS)
+			return fail(st, s, n, "too many sentinels (max %d)", CONFIG_MAX_SENTINELS);
+		struct redis_addr *ra = &cfg->sentinels[cfg->nsentinels];
+		if (parse_redis_addr(ra, v) < 0 || ra->port == 0)
+			return fail(st, s, n, "not HOST:PORT (e.g. 127.0.0.1:26379): \"%s\"", v);
+		cfg->nsentinels++;
+		return 1;
+	}
+	if (strcmp(n, "master_name") == 0) {
+		if (!valid_name(v))
+			return fail(st, s, n, "not a valid name (one word): \"%s\"", v);
+		return set_str(st, s, n, cfg->master_name, sizeof cfg->master_name, v);
+	}
+	if (strcmp(n, "redis_password") == 0) {
+		if (!*v)
+			return fail(st, s, n, "empty (leave the key out for no password)%s", "");
+		return set_str(st, s, n, cfg->redis_password, sizeof cfg->redis_password, v);
+	}
+	if (strcmp(n, "prefix") == 0) {
+		if (!*v || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(v))
+			return fail(st, s, n, "letters, digits, '.', '_' and '-' only: \"%s\"", v);
+		return set_str(st, s, n, cfg->cluster_prefix, sizeof cfg->cluster_prefix, v);
+	}
+	if (strcmp(n, "heartbeat") == 0)
+		return set_int(st, s, n, &cfg->heartbeat, v, 1, 3600);
+	if (strcmp(n, "node_timeout") == 0)
+		return set_int(st, s, n, &cfg->node_timeout, v, 2, 86400);
+	if (strcmp(n, "snapshot_interval") == 0)
+		return set_int(st, s, n, &cfg->snapshot_interval, v, 1, 86400);
+	return fail(st, s, n, "unknown key%s", "");
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *st = user;
@@ -440,6 +532,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		return on_tls(st, section, name, value);
 	if (strcmp(section, "services") == 0)
 		return on_services(st, section, name, value);
+	if (strcmp(section, "cluster") == 0)
+		return on_cluster(st, section, name, value);
 	if (!st->err[0] && !section[0]) {
 		st->err_line = st->line;
 		snprintf(st->err, sizeof st->err, "%s: key outside any [section]", name);
@@ -484,6 +578,37 @@ static char *read_file(const char *path)
 	return buf;
 }
 
+static int validate_cluster(const char *file, struct config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->cluster)
+		return 0;
+	const char *what = NULL;
+#ifndef HAVE_HIREDIS
+	what = "this ircmini was built without cluster support (install libhiredis-dev and re-run configure)";
+#else
+	if (cfg->redis.host[0] && cfg->nsentinels)
+		what = "set redis or sentinel, not both";
+	else if (!cfg->redis.host[0] && !cfg->nsentinels)
+		what = "needs redis = HOST:PORT (or unix:/path), or sentinel = HOST:PORT with master_name";
+	else if (cfg->nsentinels && !cfg->master_name[0])
+		what = "sentinel needs master_name";
+	else if (cfg->master_name[0] && !cfg->nsentinels)
+		what = "master_name is only for sentinel";
+	else if (cfg->node_timeout < 2 * cfg->heartbeat)
+		what = "node_timeout must be at least twice heartbeat (a late heartbeat is not a lost node)";
+#endif
+	if (what) {
+		snprintf(err, errlen, "%s:%d: [cluster]: %s", file, cfg->cluster_line, what);
+		return -1;
+	}
+	return 0;
+}
+
+const char *config_cluster_prefix(const struct config *cfg)
+{
+	return cfg->cluster_prefix[0] ? cfg->cluster_prefix : cfg->network;
+}
+
 /* Checks across keys, after the whole file is read. */
 static int validate(const char *file, struct config *cfg, char *err, size_t errlen)
 {
@@ -526,7 +651,7 @@ static int validate(const char *file, struct config *cfg, char *err, size_t errl
 		         file, cfg->tls_listen_line);
 		return -1;
 	}
-	return 0;
+	return validate_cluster(file, cfg, err, errlen);
 }
 
 static int finish(const char *file, int rc, struct parse_state *st, char *err, size_t errlen)
@@ -557,6 +682,7 @@ struct line_reader {
 	const char *s;       /* the rest of a string */
 	int *line;
 	int at_start;
+	struct config *cfg;  /* [cluster] header seen: cluster mode, even with no key */
 };
 
 static char *read_line(char *str, int num, void *stream)
@@ -577,8 +703,14 @@ static char *read_line(char *str, int num, void *stream)
 		got = str;
 	}
 	if (got) {
-		if (r->at_start)
+		if (r->at_start) {
 			(*r->line)++;
+			const char *p = got + strspn(got, " \t");
+			if (strncmp(p, "[cluster]", 9) == 0 && !r->cfg->cluster) {
+				r->cfg->cluster = 1;
+				r->cfg->cluster_line = *r->line;
+			}
+		}
 		size_t len = strlen(got);
 		r->at_start = len > 0 && got[len - 1] == '\n';
 	}
@@ -593,7 +725,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return finish(path, -1, &st, err, errlen);
-	struct line_reader r = { .f = f, .line = &st.line, .at_start = 1 };
+	struct line_reader r = { .f = f, .line = &st.line, .at_start = 1, .cfg = cfg };
 	int rc = ini_parse_stream(read_line, &r, handler, &st);
 	fclose(f);
 	return finish(path, rc, &st, err, errlen);
@@ -604,7 +736,7 @@ int config_load_string(const char *name, const char *text, struct config *cfg,
 {
 	struct parse_state st = { .cfg = cfg };
 	config_defaults(cfg);
-	struct line_reader r = { .s = text, .line = &st.line, .at_start = 1 };
+	struct line_reader r = { .s = text, .line = &st.line, .at_start = 1, .cfg = cfg };
 	int rc = ini_parse_stream(read_line, &r, handler, &st);
 	return finish(name, rc, &st, err, errlen);
 }

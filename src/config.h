@@ -9,6 +9,7 @@
 
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_OPERS 32
+#define CONFIG_MAX_SENTINELS 8
 
 struct listen_addr {
 	struct sockaddr_storage sa;
@@ -79,6 +80,21 @@ struct config {
 	char tls_key[256];
 	int tls_certificate_line, tls_key_line;  /* where set, for errors */
 	int tls_listen_line;   /* first [listen] tls entry, 0 = none */
+
+	/* [cluster] (cluster.c; doc/cluster.md) */
+	int cluster;           /* the section is present: run as a cluster node */
+	int cluster_line;      /* its header line, for errors */
+	struct redis_addr {
+		char host[256];    /* name or address, or a unix socket path */
+		int port;          /* 0: host is a unix socket path */
+	} redis, sentinels[CONFIG_MAX_SENTINELS];
+	int nsentinels;
+	char master_name[64];  /* with sentinel: the monitored primary's name */
+	char redis_password[128];
+	char cluster_prefix[64];  /* every key and stream; "" = the network name */
+	int heartbeat;         /* seconds between heartbeats */
+	int node_timeout;      /* seconds without a heartbeat before a node is lost */
+	int snapshot_interval; /* seconds between state snapshots in Redis */
 };
 
 /* Fill cfg with defaults. */
@@ -92,5 +108,7 @@ int config_load_string(const char *name, const char *text, struct config *cfg,
 void config_free(struct config *cfg);
 /* The TS6 SID derived from a server name when [server] sid is unset. */
 void config_derive_sid(const char *name, char sid[4]);
+/* The cluster's key prefix: [cluster] prefix, or the network name. */
+const char *config_cluster_prefix(const struct config *cfg);
 
 #endif

@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 		case 'd': srv.debug = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
-			printf("ircmini %s\nfeatures: libev epoll%s%s%s\n", PACKAGE_VERSION,
+			printf("ircmini %s\nfeatures: libev epoll%s%s%s%s\n", PACKAGE_VERSION,
 #ifdef HAVE_SYSTEMD
 			       " systemd",
 #else
@@ -133,6 +133,11 @@ int main(int argc, char **argv)
 #endif
 #ifdef HAVE_TLS
 			       " tls",
+#else
+			       "",
+#endif
+#ifdef HAVE_HIREDIS
+			       " cluster",
 #else
 			       "",
 #endif
@@ -159,6 +164,14 @@ int main(int argc, char **argv)
 	struct tls_ctx *tctx;
 	if (tls_prepare(&srv.cfg, path, &tctx, err, sizeof err) < 0) {
 		log_error("%s", err);
+		config_free(&srv.cfg);
+		return 1;
+	}
+	if (srv.cfg.cluster && !check) {
+		/* the Redis link (cluster.c) lands in a later step of issue 10 */
+		log_error("%s:%d: [cluster]: cluster mode is not available yet in this version",
+		          path, srv.cfg.cluster_line);
+		tls_discard(tctx);
 		config_free(&srv.cfg);
 		return 1;
 	}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build the libFuzzer harnesses fuzz_message, fuzz_session and fuzz_ts6.
+# Build the libFuzzer harnesses fuzz_message, fuzz_session, fuzz_ts6 and fuzz_evcodec.
 #
 #   contrib/fuzz/build.sh [BUILDDIR]
 #
@@ -44,6 +44,10 @@ fi
 if grep -q '^#define HAVE_TLS 1' "$autoconfig"; then
 	LIBS="$LIBS -lssl -lcrypto"
 fi
+if grep -q '^#define HAVE_HIREDIS 1' "$autoconfig"; then
+	CPPFLAGS="$CPPFLAGS $(pkg-config --cflags hiredis)"
+	LIBS="$LIBS $(pkg-config --libs hiredis)"
+fi
 
 # The server code, instrumented for coverage but without libFuzzer's main:
 # every src/*.c except main.c, as object files.
@@ -58,9 +62,9 @@ for src in "$top"/src/*.c; do
 	objs="$objs $obj"
 done
 
-for h in fuzz_message fuzz_session fuzz_ts6; do
+for h in fuzz_message fuzz_session fuzz_ts6 fuzz_evcodec; do
 	echo "  CCLD  $OUT/$h"
 	# shellcheck disable=SC2086
 	$CC $CFLAGS $linkflags $CPPFLAGS "$here/$h.c" $objs $LIBS -o "$OUT/$h"
 done
-echo "built: $OUT/fuzz_message $OUT/fuzz_session $OUT/fuzz_ts6"
+echo "built: $OUT/fuzz_message $OUT/fuzz_session $OUT/fuzz_ts6 $OUT/fuzz_evcodec"

@@ -592,3 +592,87 @@ Test(config, only_a_services_listener_keeps_the_default)
 	load_ok(services_ok);
 	cr_assert_eq(cfg.listen[0].line, 0);
 }
+/* ---- [cluster] (issue 10) */
+
+#ifdef HAVE_HIREDIS
+Test(config, no_cluster_section_is_one_process)
+{
+	load_ok("[server]\nname = irc.a.org\n");
+	cr_assert_eq(cfg.cluster, 0);
+	cr_assert_str_eq(config_cluster_prefix(&cfg), "ircmini");
+}
+
+Test(config, cluster_redis_tcp_and_defaults)
+{
+	load_ok("[server]\nname = irc.a.org\nnetwork = Net\n[cluster]\nredis = 127.0.0.1:6390\n");
+	cr_assert_eq(cfg.cluster, 1);
+	cr_assert_str_eq(cfg.redis.host, "127.0.0.1");
+	cr_assert_eq(cfg.redis.port, 6390);
+	cr_assert_str_eq(config_cluster_prefix(&cfg), "Net");
+	cr_assert_eq(cfg.heartbeat, 2);
+	cr_assert_eq(cfg.node_timeout, 10);
+	cr_assert_eq(cfg.nsentinels, 0);
+}
+
+Test(config, cluster_all_keys)
+{
+	load_ok("[cluster]\nredis = unix:/run/redis/redis.sock\nredis_password = s3cret\n"
+	        "prefix = net-1\nheartbeat = 1\nnode_timeout = 3\nsnapshot_interval = 30\n");
+	cr_assert_str_eq(cfg.redis.host, "/run/redis/redis.sock");
+	cr_assert_eq(cfg.redis.port, 0);
+	cr_assert_str_eq(cfg.redis_password, "s3cret");
+	cr_assert_str_eq(config_cluster_prefix(&cfg), "net-1");
+	cr_assert_eq(cfg.heartbeat, 1);
+	cr_assert_eq(cfg.node_timeout, 3);
+	cr_assert_eq(cfg.snapshot_interval, 30);
+}
+
+Test(config, cluster_sentinels)
+{
+	load_ok("[cluster]\nsentinel = 127.0.0.1:26379\nsentinel = [::1]:26380\n"
+	        "sentinel = redis-a.internal:26379\nmaster_name = ircmini\n");
+	cr_assert_eq(cfg.nsentinels, 3);
+	cr_assert_str_eq(cfg.sentinels[1].host, "::1");
+	cr_assert_eq(cfg.sentinels[1].port, 26380);
+	cr_assert_str_eq(cfg.sentinels[2].host, "redis-a.internal");
+	cr_assert_str_eq(cfg.master_name, "ircmini");
+}
+
+Test(config, cluster_bad_values)
+{
+	load_fails("[cluster]\nredis = 127.0.0.1\n", 2, "[cluster] redis", "HOST:PORT");
+	load_fails("[cluster]\nredis = 127.0.0.1:0\n", 2, "[cluster] redis", "HOST:PORT");
+	load_fails("[cluster]\nredis = 127.0.0.1:99999\n", 2, "[cluster] redis", NULL);
+	load_fails("[cluster]\nredis = :6379\n", 2, "[cluster] redis", NULL);
+	load_fails("[cluster]\nredis = unix:relative.sock\n", 2, "[cluster] redis", NULL);
+	load_fails("[cluster]\n\nsentinel = unix:/tmp/s\n", 3, "[cluster] sentinel", "HOST:PORT");
+	load_fails("[cluster]\nredis = h:1\nredis_password =\n", 3, "[cluster] redis_password", "empty");
+	load_fails("[cluster]\nredis = h:1\nprefix = a b\n", 3, "[cluster] prefix", "letters");
+	load_fails("[cluster]\nredis = h:1\nprefix = a{x}\n", 3, "[cluster] prefix", NULL);
+	load_fails("[cluster]\nredis = h:1\nheartbeat = 0\n", 3, "[cluster] heartbeat", "out of range");
+	load_fails("[cluster]\nredis = h:1\nnode_timeout = x\n", 3, "[cluster] node_timeout", "not a number");
+	load_fails("[cluster]\nredis = h:1\nsnapshot_interval = -1\n", 3, "[cluster] snapshot_interval", NULL);
+	load_fails("[cluster]\nredis = h:1\nmaster_name = a b\n", 3, "[cluster] master_name", NULL);
+	load_fails("[cluster]\nredis = h:1\nnodes = 3\n", 3, "[cluster] nodes", "unknown key");
+}
+
+Test(config, cluster_cross_key_errors_name_the_section_line)
+{
+	load_fails("[server]\nname = irc.a.org\n[cluster]\n", 3, "[cluster]", "needs redis");
+	load_fails("[cluster]\nredis = h:1\nsentinel = h:2\nmaster_name = m\n", 1, "[cluster]", "not both");
+	load_fails("; x\n[cluster]\nsentinel = h:2\n", 2, "[cluster]", "master_name");
+	load_fails("[cluster]\nredis = h:1\nmaster_name = m\n", 1, "[cluster]", "only for sentinel");
+	load_fails("[cluster]\nredis = h:1\nheartbeat = 5\nnode_timeout = 6\n", 1, "[cluster]", "twice heartbeat");
+	char many[1024] = "[cluster]\nmaster_name = m\n";
+	for (int i = 0; i <= CONFIG_MAX_SENTINELS; i++)
+		strcat(many, "sentinel = 127.0.0.1:26379\n");
+	load_fails(many, 3 + CONFIG_MAX_SENTINELS, "[cluster] sentinel", "too many");
+}
+#else
+Test(config, cluster_section_without_hiredis_is_an_error)
+{
+	load_fails("[server]\nname = irc.a.org\n[cluster]\nredis = 127.0.0.1:6379\n", 4,
+	           "[cluster] redis", "without cluster support");
+	load_fails("[server]\nname = irc.a.org\n[cluster]\n", 3, "[cluster]", "without cluster support");
+}
+#endif
