@@ -15,9 +15,10 @@ enum {
 };
 
 /* What an argument may be. */
-enum { A_NICK = 1, A_WORD, A_HOST, A_HOST0, A_MODES, A_TEXT, A_SID, A_NAME };
+enum { A_NICK = 1, A_WORD, A_HOST, A_HOST0, A_MODES, A_FLAGS, A_TEXT, A_SID, A_NAME };
 
 struct rule {
+	int known;             /* 0: a type this version does not know */
 	unsigned req, allow;   /* fields that must / may be present (node always must) */
 	int minargs, maxargs;
 	uint8_t kind[5];       /* kinds of the first args; later ones are A_WORD */
@@ -25,25 +26,28 @@ struct rule {
 
 /* Indexed by enum ev_type: the shapes event.h documents. */
 static const struct rule rules[EV_TYPE_MAX] = {
-	[EV_USER] = { F_UID | F_TEXT, F_TS, 5, 5, { A_NICK, A_WORD, A_HOST, A_MODES, A_HOST0 } },
-	[EV_NICK] = { F_UID, F_TS, 1, 1, { A_NICK } },
-	[EV_JOIN] = { F_UID | F_CHAN, F_TS, 0, 0, { 0 } },
-	[EV_PART] = { F_UID | F_CHAN, F_TEXT, 0, 0, { 0 } },
-	[EV_KICK] = { F_UID | F_CHAN | F_TARGET, F_TEXT, 0, 0, { 0 } },
-	[EV_QUIT] = { F_UID, F_TEXT, 0, 0, { 0 } },
-	[EV_KILL] = { F_TARGET, F_UID | F_TEXT, 0, 0, { 0 } },
-	[EV_CMODE] = { F_CHAN, F_UID | F_TS, 1, EV_MAXARGS, { A_MODES } },
-	[EV_UMODE] = { F_UID, 0, 1, 1, { A_MODES } },
-	[EV_TOPIC] = { F_CHAN | F_TEXT, F_UID | F_TS, 0, 1, { A_WORD } },
-	[EV_AWAY] = { F_UID, F_TEXT, 0, 0, { 0 } },
-	[EV_SETNAME] = { F_UID | F_TEXT, 0, 0, 0, { 0 } },
-	[EV_INVITE] = { F_UID | F_TARGET | F_CHAN, 0, 0, 0, { 0 } },
-	[EV_PRIVMSG] = { F_UID | F_TEXT | F_CHAN_OR_TARGET, F_TAGS, 0, 0, { 0 } },
-	[EV_NOTICE] = { F_UID | F_TEXT | F_CHAN_OR_TARGET, F_TAGS, 0, 0, { 0 } },
-	[EV_TAGMSG] = { F_UID | F_CHAN_OR_TARGET, F_TAGS, 0, 0, { 0 } },
-	[EV_OPER] = { F_UID, 0, 1, 1, { A_WORD } },
-	[EV_NODE_UP] = { 0, 0, 3, 3, { A_NAME, A_SID, A_TEXT } },
-	[EV_NODE_LOST] = { 0, F_TEXT, 1, 1, { A_NAME } },
+	[EV_USER] = { 1, F_UID | F_TEXT, F_TS, 5, 5, { A_NICK, A_WORD, A_HOST, A_MODES, A_HOST0 } },
+	[EV_NICK] = { 1, F_UID, F_TS, 1, 1, { A_NICK } },
+	[EV_JOIN] = { 1, F_UID | F_CHAN, F_TS, 0, 1, { A_FLAGS } },
+	[EV_PART] = { 1, F_UID | F_CHAN, F_TEXT, 0, 0, { 0 } },
+	[EV_KICK] = { 1, F_UID | F_CHAN | F_TARGET, F_TEXT, 0, 0, { 0 } },
+	[EV_QUIT] = { 1, F_UID, F_TEXT, 0, 0, { 0 } },
+	[EV_KILL] = { 1, F_TARGET, F_UID | F_TEXT, 0, 0, { 0 } },
+	[EV_CMODE] = { 1, F_CHAN, F_UID | F_TS | F_TEXT, 1, EV_MAXARGS, { A_MODES } },
+	[EV_UMODE] = { 1, F_UID, 0, 1, 1, { A_MODES } },
+	[EV_TOPIC] = { 1, F_CHAN | F_TEXT, F_UID | F_TS, 0, 1, { A_WORD } },
+	[EV_AWAY] = { 1, F_UID, F_TEXT, 0, 0, { 0 } },
+	[EV_SETNAME] = { 1, F_UID | F_TEXT, 0, 0, 0, { 0 } },
+	[EV_INVITE] = { 1, F_UID | F_TARGET | F_CHAN, 0, 0, 0, { 0 } },
+	[EV_PRIVMSG] = { 1, F_UID | F_TEXT | F_CHAN_OR_TARGET, F_TAGS, 0, 0, { 0 } },
+	[EV_NOTICE] = { 1, F_UID | F_TEXT | F_CHAN_OR_TARGET, F_TAGS, 0, 0, { 0 } },
+	[EV_TAGMSG] = { 1, F_UID | F_CHAN_OR_TARGET, F_TAGS, 0, 0, { 0 } },
+	[EV_OPER] = { 1, F_UID, 0, 1, 1, { A_WORD } },
+	[EV_NODE_UP] = { 1, 0, F_TS, 3, 3, { A_NAME, A_SID, A_TEXT } },
+	[EV_NODE_LOST] = { 1, 0, F_TEXT, 1, 1, { A_NAME } },
+	[EV_LOGIN] = { 1, 0, F_UID | F_TARGET, 0, 1, { A_WORD } },
+	[EV_CHGHOST] = { 1, F_TARGET, F_UID, 1, 1, { A_HOST } },
+	[EV_CHANTS] = { 1, F_CHAN | F_TS, F_UID, 0, 0, { 0 } },
 };
 
 #define MAX_TEXT 1024   /* a message body, topic, reason or realname */
@@ -129,6 +133,17 @@ static int modes_ok(const char *s, size_t len)
 	return 1;
 }
 
+/* Member modes of a JOIN in a snapshot: "", "o", "ov". */
+static int flags_ok(const char *s, size_t len)
+{
+	if (len > 8)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z'))
+			return 0;
+	return 1;
+}
+
 static int name_ok(const char *s, size_t len)
 {
 	if (len == 0 || len > MAX_NAME || !memchr(s, '.', len))
@@ -148,6 +163,7 @@ static int arg_ok(int kind, const char *s, size_t len)
 	case A_HOST: return word_ok(s, len, 0, 1);
 	case A_HOST0: return word_ok(s, len, 1, 1);
 	case A_MODES: return modes_ok(s, len);
+	case A_FLAGS: return flags_ok(s, len);
 	case A_TEXT: return len <= MAX_TEXT;
 	case A_SID: return evcodec_sid_ok(s, len);
 	case A_NAME: return name_ok(s, len);
@@ -257,7 +273,7 @@ int evcodec_decode(int npairs, const char *const *field, const size_t *flen,
 		bit = 0;
 		size_t max = MAX_TEXT;
 		if (feq(f, fl, "t")) {
-			if (have_type++ || parse_num(v, vl, &num) < 0 || num <= EV_NONE || num >= EV_TYPE_MAX)
+			if (have_type++ || parse_num(v, vl, &num) < 0 || num <= EV_INVALID || num >= EV_TYPE_MAX)
 				return refuse(err, errlen, "bad or repeated type \"%.*s\"", (int)(vl < 20 ? vl : 20), v);
 			ev->type = (uint8_t)num;
 			continue;
@@ -313,6 +329,10 @@ int evcodec_decode(int npairs, const char *const *field, const size_t *flen,
 		return refuse(err, errlen, "type %d: missing or bad node name", ev->type);
 
 	const struct rule *r = &rules[ev->type];
+	if (!r->known)
+		return refuse(err, errlen, "type %d: unknown to this version", ev->type);
+	if (ev->type == EV_LOGIN && !ev->uid && !ev->target)
+		return refuse(err, errlen, "type %d: needs a uid or a target", ev->type);
 	unsigned present = seen & (F_UID | F_TARGET | F_CHAN | F_TEXT | F_TAGS | F_TS);
 	unsigned req = r->req & ~F_CHAN_OR_TARGET, allow = req | r->allow;
 	if (r->req & F_CHAN_OR_TARGET) {

@@ -38,7 +38,7 @@ static int same_str(const char *a, const char *b)
 
 static void check_event(const struct event *ev)
 {
-	CHECK(ev->type > EV_NONE && ev->type < EV_TYPE_MAX);
+	CHECK(ev->type > EV_INVALID && ev->type < EV_TYPE_MAX);
 	CHECK(ev->node && ev->node[0]);
 	CHECK(ev->nargs >= 0 && ev->nargs <= EV_MAXARGS);
 	if (ev->uid)

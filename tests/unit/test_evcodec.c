@@ -101,6 +101,17 @@ Test(evcodec, round_trip_every_type)
 		{ .type = EV_NODE_UP, .node = N, .nargs = 3, .args = { N, "0AA", "the first node" } },
 		{ .type = EV_NODE_LOST, .node = "irc2.example.org", .nargs = 1, .args = { N },
 		  .text = "heartbeat lost" },
+		{ .type = EV_JOIN, .node = N, .uid = U1, .chan = "#c", .nargs = 1, .args = { "ov" } },
+		{ .type = EV_JOIN, .node = N, .uid = U1, .chan = "#c", .nargs = 1, .args = { "" } },
+		{ .type = EV_CMODE, .node = N, .chan = "#c", .nargs = 2, .args = { "+b", "a!b@::1" },
+		  .text = "op!u@h", .ts = 1700000000 },
+		{ .type = EV_TOPIC, .node = N, .chan = "#c", .text = "t", .nargs = 1,
+		  .args = { "alice!u@h" }, .ts = 1700000000 },
+		{ .type = EV_NODE_UP, .node = N, .nargs = 3, .args = { N, "0AA", "d" }, .ts = 17 },
+		{ .type = EV_LOGIN, .node = N, .uid = U1, .nargs = 1, .args = { "acct" } },
+		{ .type = EV_LOGIN, .node = N, .target = U1 },
+		{ .type = EV_CHGHOST, .node = N, .target = U1, .nargs = 1, .args = { "vhost.example" } },
+		{ .type = EV_CHANTS, .node = N, .chan = "#c", .ts = 1600000000 },
 	};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		ok(&evs[i]);
@@ -172,6 +183,13 @@ Test(evcodec, refusals_by_shape)
 	e = (struct event){ .type = EV_NODE_LOST, .node = N, .nargs = 1, .args = { "x" } };
 	bad(&e, "bad arg 0");
 	e = (struct event){ .type = EV_KICK, .node = N, .uid = U1, .chan = "#c" };
+	bad(&e, "missing field");
+	e = (struct event){ .type = EV_JOIN, .node = N, .uid = U1, .chan = "#c", .nargs = 1,
+	                    .args = { "+o" } };
+	bad(&e, "bad arg 0");
+	e = (struct event){ .type = EV_LOGIN, .node = N, .nargs = 1, .args = { "a" } };
+	bad(&e, "uid or a target");
+	e = (struct event){ .type = EV_CHANTS, .node = N, .chan = "#c" };
 	bad(&e, "missing field");
 }
 
