@@ -15,6 +15,8 @@
 #include "server.h"
 #include "tls.h"
 #include "ts6.h"
+#include "listener.h"
+#include "wsconn.h"
 
 struct ipcount {
 	UT_hash_handle hh;
@@ -158,6 +160,77 @@ void client_try_register(struct client *c)
 	send_motd(c);
 }
 
+/* ---- addresses: per-IP counts (clone limit) */
+
+/* The address as c->host shows it. */
+static void host_of(const struct sockaddr_storage *peer, char host[HOST_MAX + 1])
+{
+	char text[INET6_ADDRSTRLEN] = "unknown";
+	if (peer->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, text, sizeof text);
+	else if (peer->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, text, sizeof text);
+	/* "::1" would read as a trailing parameter in replies */
+	snprintf(host, HOST_MAX + 1, "%s%s", text[0] == ':' ? "0" : "", text);
+}
+
+/* Count a connection from host; NULL when out of memory. */
+static struct ipcount *ip_take(const char *host)
+{
+	struct ipcount *ip;
+	HASH_FIND_STR(srv.ips, host, ip);
+	if (!ip) {
+		if (!(ip = calloc(1, sizeof *ip)))
+			return NULL;
+		snprintf(ip->addr, sizeof ip->addr, "%s", host);
+		HASH_ADD_STR(srv.ips, addr, ip);
+	}
+	ip->n++;
+	return ip;
+}
+
+static void ip_release(const char *host)
+{
+	struct ipcount *ip;
+	HASH_FIND_STR(srv.ips, host, ip);
+	if (ip && --ip->n == 0) {
+		HASH_DEL(srv.ips, ip);
+		free(ip);
+	}
+}
+
+static int over_per_ip(const char *host)
+{
+	struct ipcount *ip;
+	HASH_FIND_STR(srv.ips, host, ip);
+	return srv.cfg.max_per_ip && ip && ip->n >= (unsigned)srv.cfg.max_per_ip;
+}
+
+/* A trusted WebSocket proxy named the client it speaks for: from now on
+ * c is that address, for the clone limit, bans, WHO and the logs. */
+static int on_forwarded(struct conn *conn, const struct sockaddr_storage *addr)
+{
+	struct client *c = client_of(conn);
+	char host[HOST_MAX + 1];
+	host_of(addr, host);
+	log_info("WebSocket client %s is %s (X-Forwarded-For)", c->host, host);
+	ip_release(c->host);
+	snprintf(c->host, sizeof c->host, "%s", host);
+	int over = over_per_ip(host);
+	if (!ip_take(host)) {
+		/* on_closed releases c->host: count it somewhere it exists */
+		snprintf(c->host, sizeof c->host, "unknown");
+		ip_take(c->host);
+		client_exit(c, "Out of memory");
+		return -1;
+	}
+	if (over) {
+		client_exit(c, "Too many connections from your host");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- connection callbacks */
 
 /* IRCv3 message-tags: a client may send 4094 bytes of tag data; the rest
@@ -248,12 +321,7 @@ static void on_closed(struct conn *conn, const char *reason)
 	channel_forget_invites(c);
 	if (c->key[0])
 		HASH_DEL(srv.nicks, c);
-	struct ipcount *ip;
-	HASH_FIND_STR(srv.ips, c->host, ip);
-	if (ip && --ip->n == 0) {
-		HASH_DEL(srv.ips, ip);
-		free(ip);
-	}
+	ip_release(c->host);
 	srv.connections--;
 }
 
@@ -276,6 +344,7 @@ void client_init_conn_handlers(void)
 		.release = on_release,
 	};
 	conn_init(srv.loop, &h);
+	ws_init(&srv.cfg, on_forwarded);
 }
 
 /* TS6: SID, then a letter and five of [A-Z0-9], unique while we run. */
@@ -302,26 +371,20 @@ static void refuse(int fd, const char *host, const char *why)
 	log_info("refused %s (%s)", host, why);
 }
 
-void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, int tls)
+void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, int kind)
 {
 	(void)len;
 	char host[HOST_MAX + 1];
-	char text[INET6_ADDRSTRLEN] = "unknown";
-
-	if (peer->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, text, sizeof text);
-	else if (peer->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, text, sizeof text);
-	/* "::1" would read as a trailing parameter in replies */
-	snprintf(host, sizeof host, "%s%s", text[0] == ':' ? "0" : "", text);
+	int tls = kind & LISTEN_TLS, ws = kind & LISTEN_WS;
+	host_of(peer, host);
 
 	if (srv.connections >= (unsigned)srv.cfg.max_clients) {
 		refuse(fd, host, "Too many connections");
 		return;
 	}
-	struct ipcount *ip;
-	HASH_FIND_STR(srv.ips, host, ip);
-	if (srv.cfg.max_per_ip && ip && ip->n >= (unsigned)srv.cfg.max_per_ip) {
+	/* a trusted proxy's clients are counted by their own address once its
+	 * X-Forwarded-For is read */
+	if (over_per_ip(host) && !(ws && ws_trusted(peer))) {
 		refuse(fd, host, "Too many connections from your host");
 		return;
 	}
@@ -331,8 +394,14 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 		refuse(fd, host, "TLS unavailable");
 		return;
 	}
-	if (c && !ip && !(ip = calloc(1, sizeof *ip))) {
+	if (c && ws && !(c->conn.ws = ws_new(peer, host))) {
 		tls_free(c->conn.tls);
+		free(c);
+		c = NULL;
+	}
+	if (c && !ip_take(host)) {
+		tls_free(c->conn.tls);
+		ws_free(c->conn.ws);
 		free(c);
 		c = NULL;
 	}
@@ -340,15 +409,10 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 		refuse(fd, host, "Out of memory");
 		return;
 	}
-	if (ip->n == 0) {
-		snprintf(ip->addr, sizeof ip->addr, "%s", host);
-		HASH_ADD_STR(srv.ips, addr, ip);
-	}
-	ip->n++;
 	snprintf(c->host, sizeof c->host, "%s", host);
 	client_assign_uid(c);
 	c->tls = (uint8_t)tls;
 	srv.connections++;
 	conn_start(&c->conn, fd);
-	log_info("connect from %s%s", host, tls ? " (TLS)" : "");
+	log_info("connect from %s%s%s", host, ws ? " (WebSocket)" : "", tls ? " (TLS)" : "");
 }

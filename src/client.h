@@ -67,7 +67,8 @@ static inline int client_registered(const struct client *c)
 }
 
 /* Called by the listener for each accepted socket. */
-void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, int tls);
+/* kind: LISTEN_TLS | LISTEN_WS bits (listener.h) */
+void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, int kind);
 struct client *client_find(const char *nick);
 /* Take `nick` (already validated and free) for c, updating the table. */
 void client_set_nick(struct client *c, const char *nick);

@@ -1,6 +1,7 @@
 /* config.c - inih callback into a validated struct config. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -270,16 +271,20 @@ static int on_server(struct parse_state *st, const char *s, const char *n, const
 static int on_listen(struct parse_state *st, const char *s, const char *n, const char *v)
 {
 	struct config *cfg = st->cfg;
-	int tls = 0, services = 0;
+	int tls = 0, services = 0, ws = 0;
 
 	if (strcmp(n, "address") == 0)
-		tls = 0;
+		tls = 0, ws = 0;
 	else if (strcmp(n, "tls") == 0)
 		tls = 1;
+	else if (strcmp(n, "websocket") == 0)
+		ws = 1;
+	else if (strcmp(n, "websocket_tls") == 0)
+		tls = 1, ws = 1;
 	else if (strcmp(n, "services") == 0)
 		services = 1;
 	else
-		return fail(st, s, n, "unknown key (use address, tls or services)%s", "");
+		return fail(st, s, n, "unknown key (use address, tls, websocket, websocket_tls or services)%s", "");
 	if (services && cfg->services_listen_line)
 		return fail(st, s, n, "one services listener only (already on line %d)", cfg->services_listen_line);
 	if (!services && !st->have_listen) {
@@ -298,11 +303,13 @@ static int on_listen(struct parse_state *st, const char *s, const char *n, const
 	if (parse_listen(la, v) < 0)
 		return fail(st, s, n, "not an address:port (e.g. 127.0.0.1:6667 or [::1]:6667): \"%s\"", v);
 #ifndef HAVE_TLS
-	if (tls)
-		return fail(st, s, n, "this ircmini was built without TLS (configure --with-tls)%s", "");
+	/* the WebSocket handshake's SHA-1 comes from OpenSSL too */
+	if (tls || ws)
+		return fail(st, s, n, "this ircmini was built without OpenSSL (configure --with-tls)%s", "");
 #endif
 	la->tls = tls;
 	la->services = services;
+	la->ws = ws;
 	la->line = st->line;
 	for (int i = 0; i < cfg->nlisten; i++)
 		if (cfg->listen[i].salen == la->salen && memcmp(&cfg->listen[i].sa, &la->sa, la->salen) == 0)
@@ -516,6 +523,75 @@ static int on_cluster(struct parse_state *st, const char *s, const char *n, cons
 	return fail(st, s, n, "unknown key%s", "");
 }
 
+/* "10.0.0.0/8", "::1" or "2001:db8::/32" */
+static int parse_block(struct net_block *b, const char *text)
+{
+	char addr[64];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	if (n == 0 || n >= sizeof addr)
+		return -1;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	memset(b, 0, sizeof *b);
+	if (inet_pton(AF_INET, addr, b->addr) == 1)
+		b->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, b->addr) == 1)
+		b->family = AF_INET6;
+	else
+		return -1;
+	int max = b->family == AF_INET ? 32 : 128;
+	b->prefix = max;
+	if (slash) {
+		char *end;
+		long p = strtol(slash + 1, &end, 10);
+		if (!slash[1] || *end || p < 0 || p > max)
+			return -1;
+		b->prefix = (int)p;
+	}
+	return 0;
+}
+
+static int on_websocket(struct parse_state *st, const char *s, const char *n, const char *v)
+{
+	struct config *cfg = st->cfg;
+	char word[256];
+
+	if (strcmp(n, "origins") == 0) {
+		/* repeated keys add to the list */
+		size_t have = strlen(cfg->ws_origins), add = strlen(v);
+		if (have + add + 2 > sizeof cfg->ws_origins)
+			return fail(st, s, n, "too long (at most %zu bytes in all)", sizeof cfg->ws_origins - 1);
+		for (const char *p = v; *p; p++)
+			if ((unsigned char)*p < ' ' && *p != '\t')
+				return fail(st, s, n, "control character in \"%s\"", v);
+		if (have)
+			cfg->ws_origins[have++] = ' ';
+		memcpy(cfg->ws_origins + have, v, add + 1);
+		return 1;
+	}
+	if (strcmp(n, "trusted_proxies") == 0) {
+		for (const char *p = v; *p;) {
+			p += strspn(p, " \t");
+			size_t len = strcspn(p, " \t");
+			if (!len)
+				break;
+			if (len >= sizeof word)
+				return fail(st, s, n, "not an address or address/prefix: \"%.40s...\"", p);
+			memcpy(word, p, len);
+			word[len] = '\0';
+			p += len;
+			if (cfg->nws_proxies == CONFIG_MAX_PROXIES)
+				return fail(st, s, n, "too many entries (max %d)", CONFIG_MAX_PROXIES);
+			if (parse_block(&cfg->ws_proxies[cfg->nws_proxies], word) < 0)
+				return fail(st, s, n, "not an address or address/prefix (e.g. 127.0.0.1 or 10.0.0.0/8): \"%s\"", word);
+			cfg->nws_proxies++;
+		}
+		return 1;
+	}
+	return fail(st, s, n, "unknown key (use origins or trusted_proxies)%s", "");
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *st = user;
@@ -534,6 +610,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		return on_services(st, section, name, value);
 	if (strcmp(section, "cluster") == 0)
 		return on_cluster(st, section, name, value);
+	if (strcmp(section, "websocket") == 0)
+		return on_websocket(st, section, name, value);
 	if (!st->err[0] && !section[0]) {
 		st->err_line = st->line;
 		snprintf(st->err, sizeof st->err, "%s: key outside any [section]", name);
@@ -647,8 +725,12 @@ static int validate(const char *file, struct config *cfg, char *err, size_t errl
 		return -1;
 	}
 	if (cfg->tls_listen_line && !cfg->tls_certificate[0]) {
-		snprintf(err, errlen, "%s:%d: [listen] tls: a TLS listener needs [tls] certificate and key",
-		         file, cfg->tls_listen_line);
+		int ws = 0;
+		for (int i = 0; i < cfg->nlisten; i++)
+			if (cfg->listen[i].line == cfg->tls_listen_line)
+				ws = cfg->listen[i].ws;
+		snprintf(err, errlen, "%s:%d: [listen] %s: a TLS listener needs [tls] certificate and key",
+		         file, cfg->tls_listen_line, ws ? "websocket_tls" : "tls");
 		return -1;
 	}
 	return validate_cluster(file, cfg, err, errlen);

@@ -17,7 +17,17 @@ struct listen_addr {
 	char text[64];   /* as written, for logs */
 	int tls;
 	int services;    /* [listen] services: the TS6 link listener (ts6.c) */
+	int ws;          /* a WebSocket listener (wsconn.h) */
 	int line;        /* where the config file lists it, for errors */
+};
+
+#define CONFIG_MAX_PROXIES 16
+
+/* an address or CIDR block, e.g. 10.0.0.0/8 */
+struct net_block {
+	int family;      /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int prefix;      /* bits that must match */
 };
 
 struct oper_entry {
@@ -95,6 +105,11 @@ struct config {
 	int heartbeat;         /* seconds between heartbeats */
 	int node_timeout;      /* seconds without a heartbeat before a node is lost */
 	int snapshot_interval; /* seconds between state snapshots in Redis */
+
+	/* [websocket] */
+	char ws_origins[1024];   /* allowed Origin values, space-separated; "*" = any */
+	int nws_proxies;
+	struct net_block ws_proxies[CONFIG_MAX_PROXIES];  /* trusted for X-Forwarded-For */
 };
 
 /* Fill cfg with defaults. */

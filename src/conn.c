@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "tls.h"
+#include "wsconn.h"
 
 #define RBUF_SIZE 8192        /* bytes read per readiness event: fairness */
 #define MAX_LINE 510          /* RFC 1459: 512 incl. CRLF */
@@ -228,10 +229,9 @@ static int over_sendq(struct conn *c, size_t len)
 	return 0;
 }
 
-void conn_send(struct conn *c, const char *data, size_t len)
+/* Queue a copy, past the sendq check. */
+static void push_copy(struct conn *c, const char *data, size_t len)
 {
-	if (c->flags & CONN_DEAD || over_sendq(c, len))
-		return;
 	if (c->ocount) {
 		struct oitem *last = &c->oq[(c->ohead + c->ocount - 1) & (c->ocap - 1)];
 		struct sbuf *b = last->b;
@@ -257,7 +257,30 @@ void conn_send(struct conn *c, const char *data, size_t len)
 	add_pending(c);
 }
 
+void conn_send_raw(struct conn *c, const char *data, size_t len)
+{
+	if (c->flags & CONN_DEAD || over_sendq(c, len))
+		return;
+	push_copy(c, data, len);
+}
+
+void conn_send(struct conn *c, const char *data, size_t len)
+{
+	if (c->ws)
+		ws_send(c, data, len);   /* one frame per line, then conn_send_raw */
+	else
+		conn_send_raw(c, data, len);
+}
+
 void conn_send_shared(struct conn *c, struct sbuf *b)
+{
+	if (c->ws)
+		ws_send_shared(c, b);
+	else
+		conn_send_raw_shared(c, b);
+}
+
+void conn_send_raw_shared(struct conn *c, struct sbuf *b)
 {
 	if (c->flags & CONN_DEAD || over_sendq(c, b->len))
 		return;
@@ -477,6 +500,25 @@ static void consume(struct conn *c, size_t total)
 		keep_rest(c, p, (size_t)(end - p));
 }
 
+/* A transport with framing of its own (WebSocket) reads into a buffer of
+ * its own and decodes lines to rbuf + have: at most one byte more than it
+ * read (a message's end), so it reads one byte less. */
+static char *read_dst(struct conn *c, size_t have)
+{
+	static char raw[RBUF_SIZE];
+	return c->ws ? raw : rbuf + have;
+}
+
+static size_t read_max(const struct conn *c)
+{
+	return c->ws ? RBUF_SIZE - 1 : RBUF_SIZE;
+}
+
+static size_t lines_from(struct conn *c, char *dst, size_t n, size_t have)
+{
+	return c->ws ? ws_input(c, (uint8_t *)dst, n, rbuf + have) : n;
+}
+
 /* SSL_read also drives the handshake. OpenSSL may hold decrypted bytes of
  * a record bigger than one read, which epoll cannot see: keep reading
  * while it has some (bounded: a record is at most 16 KiB). */
@@ -488,7 +530,8 @@ static void read_tls(struct conn *c)
 		size_t have = c->inlen;
 		if (have)
 			memcpy(rbuf, c->inbuf, have);
-		int n = tls_read(c->tls, rbuf + have, RBUF_SIZE);
+		char *dst = read_dst(c, have);
+		int n = tls_read(c->tls, dst, read_max(c));
 		if (n == TLS_WANT_WRITE) {
 			c->flags |= CONN_TLS_READ_WANTS_WRITE;
 			update_watcher(c);
@@ -500,7 +543,7 @@ static void read_tls(struct conn *c)
 			conn_kill(c, n == TLS_CLOSED ? "Connection closed" : tls_error());
 			return;
 		}
-		consume(c, have + (size_t)n);
+		consume(c, have + lines_from(c, dst, (size_t)n, have));
 		if (c->flags & (CONN_DEAD | CONN_THROTTLED | CONN_BACKLOG) || tls_pending(c->tls) <= 0)
 			break;
 	}
@@ -524,9 +567,10 @@ static void read_some(struct conn *c)
 	size_t have = c->inlen;
 	if (have)
 		memcpy(rbuf, c->inbuf, have);
+	char *dst = read_dst(c, have);
 	ssize_t n;
 	do
-		n = read(c->io.fd, rbuf + have, RBUF_SIZE);
+		n = read(c->io.fd, dst, read_max(c));
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -538,7 +582,7 @@ static void read_some(struct conn *c)
 		conn_kill(c, "Connection closed");
 		return;
 	}
-	consume(c, have + (size_t)n);
+	consume(c, have + lines_from(c, dst, (size_t)n, have));
 }
 
 static void on_io(struct ev_loop *l, ev_io *w, int revents)
@@ -608,6 +652,13 @@ void conn_kill(struct conn *c, const char *reason)
 {
 	if (c->flags & CONN_DEAD)
 		return;
+	if (c->ws) {
+		/* a WebSocket says goodbye in a close frame, even past sendq */
+		uint8_t f[4 + 125];
+		size_t n = ws_close_frame(c, f);
+		if (n)
+			push_copy(c, (const char *)f, n);
+	}
 	c->flags |= CONN_DEAD;
 	c->dead_reason = strdup(reason);
 	ev_io_stop(loop, &c->io);
@@ -629,6 +680,8 @@ static void release(struct conn *c)
 		;
 	tls_free(c->tls);
 	c->tls = NULL;
+	ws_free(c->ws);
+	c->ws = NULL;
 	close(c->io.fd);
 	while (c->ocount) {
 		sbuf_unref(c->oq[c->ohead].b);

@@ -33,6 +33,7 @@ enum {
 #define LINK_SENDQ_FACTOR 16
 
 struct ssl_st;
+struct ws;
 
 struct conn {
 	ev_io io;
@@ -50,6 +51,7 @@ struct conn {
 	char *dead_reason;
 	struct ssl_st *tls;      /* TLS transport (tls.h); NULL for plain text */
 	const struct conn_handlers *h;  /* NULL: the conn_init() ones (clients) */
+	struct ws *ws;           /* WebSocket transport (wsconn.h); NULL for IRC over TCP */
 };
 
 /* Callbacks into the protocol layer. */
@@ -63,14 +65,20 @@ struct conn_handlers {
 
 void conn_init(struct ev_loop *loop, const struct conn_handlers *h);
 /* Set up a connection on an accepted non-blocking fd; starts reading.
- * Set c->tls (tls_new) before for a TLS connection; conn owns it then. */
+ * Set c->tls (tls_new) before for a TLS connection, c->ws (ws_new) for a
+ * WebSocket one; conn owns them then. */
 void conn_start(struct conn *c, int fd);
 /* Same, with its own callbacks (a server link, not a client). */
 void conn_start_with(struct conn *c, int fd, const struct conn_handlers *h);
-/* Queue a private copy of bytes (coalesced with earlier replies). */
+/* Queue a private copy of CRLF-terminated lines (coalesced with earlier
+ * replies); a line may come in several calls. */
 void conn_send(struct conn *c, const char *data, size_t len);
-/* Queue a shared buffer (refs taken). */
+/* Queue a shared buffer of lines (refs taken). */
 void conn_send_shared(struct conn *c, struct sbuf *b);
+/* The same for bytes as they go on the wire, past the transport's framing
+ * (wsconn.c's frames, its handshake reply). */
+void conn_send_raw(struct conn *c, const char *data, size_t len);
+void conn_send_raw_shared(struct conn *c, struct sbuf *b);
 /* Close with a reason after the current callback returns. Idempotent. */
 void conn_kill(struct conn *c, const char *reason);
 /* Move to a timeout list (TL_UNREG at connect, TL_ACTIVE when registered). */

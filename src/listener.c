@@ -19,7 +19,7 @@ struct listener {
 	ev_io io;
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	int tls;
+	int tls, ws;
 	int services;      /* the TS6 services link listener */
 	int adopted;       /* from systemd: never closed on reload */
 	char text[64];
@@ -87,14 +87,14 @@ static void on_listen(struct ev_loop *l, ev_io *w, int revents)
 		if (ls->services)
 			on_accept_services(fd, &peer, len, 0);
 		else
-			on_accept(fd, &peer, len, ls->tls);
+			on_accept(fd, &peer, len, (ls->tls ? LISTEN_TLS : 0) | (ls->ws ? LISTEN_WS : 0));
 	}
 }
 
 static int same_addr(const struct listener *ls, const struct listen_addr *la)
 {
 	return ls->salen == la->salen && memcmp(&ls->sa, &la->sa, la->salen) == 0 && ls->tls == la->tls
-	       && ls->services == la->services;
+	       && ls->services == la->services && ls->ws == la->ws;
 }
 
 /* "file:line: [listen] key: cannot listen on addr: why" */
@@ -102,7 +102,8 @@ static void listen_error(const struct listen_addr *la, const char *file, const c
                          char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s:%d: [listen] %s: cannot listen on %s: %s", file, la->line,
-	         la->services ? "services" : la->tls ? "tls" : "address", la->text, why);
+	         la->services ? "services" : la->ws ? (la->tls ? "websocket_tls" : "websocket") :
+	         la->tls ? "tls" : "address", la->text, why);
 }
 
 static struct listener *open_listener(const struct listen_addr *la, const char *file,
@@ -133,6 +134,7 @@ static struct listener *open_listener(const struct listen_addr *la, const char *
 	ls->salen = la->salen;
 	ls->tls = la->tls;
 	ls->services = la->services;
+	ls->ws = la->ws;
 	snprintf(ls->text, sizeof ls->text, "%s", la->text);
 	ev_io_init(&ls->io, on_listen, fd, EV_READ);
 	return ls;
@@ -189,7 +191,7 @@ int listener_apply(const struct config *cfg, const char *file, char *err, size_t
 	for (int i = 0; i < nfresh; i++) {
 		listeners[nlisteners++] = fresh[i];
 		ev_io_start(loop, &fresh[i]->io);
-		log_info("listening on %s%s", fresh[i]->text,
+		log_info("listening on %s%s%s", fresh[i]->text, fresh[i]->ws ? " (WebSocket)" : "",
 		         fresh[i]->tls ? " (TLS)" : fresh[i]->services ? " (services link)" : "");
 	}
 	return 0;

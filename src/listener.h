@@ -7,8 +7,11 @@
 
 #include "config.h"
 
+/* what a listener speaks: bits of accept_fn's `kind` (0: plain IRC) */
+enum { LISTEN_TLS = 1, LISTEN_WS = 2 };
+
 /* Called for every accepted, non-blocking, TCP_NODELAY socket. */
-typedef void (*accept_fn)(int fd, const struct sockaddr_storage *peer, socklen_t len, int tls);
+typedef void (*accept_fn)(int fd, const struct sockaddr_storage *peer, socklen_t len, int kind);
 
 /* fn takes client sockets, services the [listen] services ones. */
 void listener_init(struct ev_loop *loop, accept_fn fn, accept_fn services);
