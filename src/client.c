@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addrlimit.h"
+#include "bans.h"
 #include "channel.h"
+#include "cloak.h"
 #include "commands.h"
 #include "log.h"
 #include "numeric.h"
@@ -17,12 +20,6 @@
 #include "ts6.h"
 #include "listener.h"
 #include "wsconn.h"
-
-struct ipcount {
-	UT_hash_handle hh;
-	char addr[HOST_MAX + 1];
-	unsigned n;
-};
 
 static struct whowas *history;
 static int history_len, history_next, history_used;
@@ -141,13 +138,27 @@ void client_try_register(struct client *c)
 		client_exit(c, "Bad password");
 		return;
 	}
+	/* K-lines need the nick and user: checked here, before 001 */
+	const struct xban *kb = bans_match_user(c->nick, c->user, c->ip, c->host);
+	if (kb) {
+		char why[BAN_REASON_MAX + 16];
+		send_numeric(c, ERR_YOUREBANNEDCREEP, ":You are banned from this server: %s", kb->e.reason);
+		snprintf(why, sizeof why, "K-lined: %s", kb->e.reason);
+		log_info("refused %s!%s@%s (%c-line %s)", c->nick, c->user, c->ip, kb->e.kind, kb->e.mask);
+		client_exit(c, why);
+		return;
+	}
 	c->reg |= REG_DONE;
 	c->signon = c->last_msg = time(NULL);
 	srv.users++;
 	if (srv.users > srv.max_users)
 		srv.max_users = srv.users;
 	conn_set_tlist(&c->conn, TL_ACTIVE);
-	log_info("registered %s!%s@%s", c->nick, c->user, c->host);
+	/* the log maps each cloak to its address; the cloak only when there is one */
+	if (strcmp(c->host, c->ip) != 0)
+		log_info("registered %s!%s@%s (%s)", c->nick, c->user, c->ip, c->host);
+	else
+		log_info("registered %s!%s@%s", c->nick, c->user, c->ip);
 
 	send_numeric(c, RPL_WELCOME, ":Welcome to the %s IRC Network %s!%s@%s",
 	             srv.cfg.network, c->nick, c->user, c->host);
@@ -160,50 +171,19 @@ void client_try_register(struct client *c)
 	send_motd(c);
 }
 
-/* ---- addresses: per-IP counts (clone limit) */
+/* ---- addresses: what c is known by (addrlimit.h counts, cloak.h hides) */
 
-/* The address as c->host shows it. */
-static void host_of(const struct sockaddr_storage *peer, char host[HOST_MAX + 1])
+/* The real address into ip (for operators and the log) and its cloak
+ * into c->host (for everyone else). */
+static void set_address(struct client *c, const struct netaddr *a)
 {
-	char text[INET6_ADDRSTRLEN] = "unknown";
-	if (peer->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, text, sizeof text);
-	else if (peer->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, text, sizeof text);
-	/* "::1" would read as a trailing parameter in replies */
-	snprintf(host, HOST_MAX + 1, "%s%s", text[0] == ':' ? "0" : "", text);
-}
-
-/* Count a connection from host; NULL when out of memory. */
-static struct ipcount *ip_take(const char *host)
-{
-	struct ipcount *ip;
-	HASH_FIND_STR(srv.ips, host, ip);
-	if (!ip) {
-		if (!(ip = calloc(1, sizeof *ip)))
-			return NULL;
-		snprintf(ip->addr, sizeof ip->addr, "%s", host);
-		HASH_ADD_STR(srv.ips, addr, ip);
+	netaddr_text(a, c->ip, sizeof c->ip);
+	if (c->ip[0] == ':') {  /* "::1" would read as a trailing parameter in 378 */
+		memmove(c->ip + 1, c->ip, strlen(c->ip) + 1);
+		c->ip[0] = '0';
 	}
-	ip->n++;
-	return ip;
-}
-
-static void ip_release(const char *host)
-{
-	struct ipcount *ip;
-	HASH_FIND_STR(srv.ips, host, ip);
-	if (ip && --ip->n == 0) {
-		HASH_DEL(srv.ips, ip);
-		free(ip);
-	}
-}
-
-static int over_per_ip(const char *host)
-{
-	struct ipcount *ip;
-	HASH_FIND_STR(srv.ips, host, ip);
-	return srv.cfg.max_per_ip && ip && ip->n >= (unsigned)srv.cfg.max_per_ip;
+	c->addr = *a;
+	cloak_host(a, c->host, sizeof c->host);
 }
 
 /* A trusted WebSocket proxy named the client it speaks for: from now on
@@ -211,21 +191,24 @@ static int over_per_ip(const char *host)
 static int on_forwarded(struct conn *conn, const struct sockaddr_storage *addr)
 {
 	struct client *c = client_of(conn);
-	char host[HOST_MAX + 1];
-	host_of(addr, host);
-	log_info("WebSocket client %s is %s (X-Forwarded-For)", c->host, host);
-	ip_release(c->host);
-	snprintf(c->host, sizeof c->host, "%s", host);
-	int over = over_per_ip(host);
-	if (!ip_take(host)) {
-		/* on_closed releases c->host: count it somewhere it exists */
-		snprintf(c->host, sizeof c->host, "unknown");
-		ip_take(c->host);
-		client_exit(c, "Out of memory");
+	struct netaddr a;
+	netaddr_from_sockaddr(&a, addr);
+	char was[NETADDR_TEXT];
+	snprintf(was, sizeof was, "%s", c->ip);
+	set_address(c, &a);
+	log_info("WebSocket client %s is %s (X-Forwarded-For)", was, c->ip);
+	addrlimit_release(&c->counted);
+	memset(&c->counted, 0, sizeof c->counted);
+	const struct xban *db = bans_match_ip(&a);
+	if (db) {
+		char why[BAN_REASON_MAX + 16];
+		snprintf(why, sizeof why, "D-lined: %s", db->e.reason);
+		client_exit(c, why);
 		return -1;
 	}
-	if (over) {
-		client_exit(c, "Too many connections from your host");
+	const char *no = addrlimit_admit(&a, ev_now(srv.loop), &c->counted);
+	if (no) {
+		client_exit(c, no);
 		return -1;
 	}
 	return 0;
@@ -314,14 +297,14 @@ static void on_closed(struct conn *conn, const char *reason)
 		if (c->umodes & UMODE_OPER)
 			srv.opers--;
 	}
-	log_info("disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", c->host, reason);
+	log_info("disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", c->ip, reason);
 	ts6_client_gone(c);
 	while (c->chans)
 		channel_remove(c->chans->chan, c);
 	channel_forget_invites(c);
 	if (c->key[0])
 		HASH_DEL(srv.nicks, c);
-	ip_release(c->host);
+	addrlimit_release(&c->counted);
 	srv.connections--;
 }
 
@@ -360,59 +343,84 @@ void client_assign_uid(struct client *c)
 	c->uid[9] = '\0';
 }
 
-/* Refuse before any state exists: one best-effort write, then close. */
+/* Refuse before any state exists: one best-effort write, then close.
+ * The address named is the peer's own, so it learns nothing new. */
 static void refuse(int fd, const char *host, const char *why)
 {
-	char buf[256];
+	char buf[300];
 	int n = snprintf(buf, sizeof buf, "ERROR :Closing Link: %s (%s)\r\n", host, why);
-	ssize_t w = write(fd, buf, (size_t)n);
+	ssize_t w = write(fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 	(void)w;
 	close(fd);
-	log_info("refused %s (%s)", host, why);
+	/* a storm of refusals must not become a storm of log lines: the
+	 * first 10 of each second are logged, the rest counted */
+	static time_t second;
+	static unsigned logged, skipped;
+	time_t now = time(NULL);
+	if (now != second) {
+		if (skipped)
+			log_info("refused %u more connections (not logged one by one)", skipped);
+		second = now;
+		logged = skipped = 0;
+	}
+	if (logged++ < 10)
+		log_info("refused %s (%s)", host, why);
+	else
+		skipped++;
 }
 
 void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, int kind)
 {
 	(void)len;
-	char host[HOST_MAX + 1];
+	struct netaddr addr, counted;
+	char ip[NETADDR_TEXT];
 	int tls = kind & LISTEN_TLS, ws = kind & LISTEN_WS;
-	host_of(peer, host);
 
+	netaddr_from_sockaddr(&addr, peer);
+	netaddr_text(&addr, ip, sizeof ip);
 	if (srv.connections >= (unsigned)srv.cfg.max_clients) {
-		refuse(fd, host, "Too many connections");
+		refuse(fd, ip, "Too many connections");
+		return;
+	}
+	const struct xban *db = bans_match_ip(&addr);
+	if (db) {
+		char why[BAN_REASON_MAX + 16];
+		snprintf(why, sizeof why, "D-lined: %s", db->e.reason);
+		refuse(fd, ip, why);
 		return;
 	}
 	/* a trusted proxy's clients are counted by their own address once its
 	 * X-Forwarded-For is read */
-	if (over_per_ip(host) && !(ws && ws_trusted(peer))) {
-		refuse(fd, host, "Too many connections from your host");
+	const char *no = NULL;
+	memset(&counted, 0, sizeof counted);
+	if (!(ws && ws_trusted(peer)))
+		no = addrlimit_admit(&addr, ev_now(srv.loop), &counted);
+	if (no) {
+		refuse(fd, ip, no);
 		return;
 	}
 	struct client *c = calloc(1, sizeof *c);
 	if (c && tls && !(c->conn.tls = tls_new(fd))) {
 		free(c);
-		refuse(fd, host, "TLS unavailable");
+		addrlimit_release(&counted);
+		refuse(fd, ip, "TLS unavailable");
 		return;
 	}
-	if (c && ws && !(c->conn.ws = ws_new(peer, host))) {
+	if (c && ws && !(c->conn.ws = ws_new(peer, ip))) {
 		tls_free(c->conn.tls);
-		free(c);
-		c = NULL;
-	}
-	if (c && !ip_take(host)) {
-		tls_free(c->conn.tls);
-		ws_free(c->conn.ws);
 		free(c);
 		c = NULL;
 	}
 	if (!c) {
-		refuse(fd, host, "Out of memory");
+		addrlimit_release(&counted);
+		refuse(fd, ip, "Out of memory");
 		return;
 	}
-	snprintf(c->host, sizeof c->host, "%s", host);
+	set_address(c, &addr);
+	c->counted = counted;
 	client_assign_uid(c);
 	c->tls = (uint8_t)tls;
 	srv.connections++;
 	conn_start(&c->conn, fd);
-	log_info("connect from %s%s%s", host, ws ? " (WebSocket)" : "", tls ? " (TLS)" : "");
+	log_info("connect from %s%s%s", c->ip, ws ? " (WebSocket)" : "", tls ? " (TLS)" : "");
 }

@@ -10,6 +10,7 @@
 #include <uthash.h>
 
 #include "conn.h"
+#include "netaddr.h"
 
 #define NICK_MAX 30
 #define USER_MAX 10
@@ -37,7 +38,10 @@ struct client {
 	char nick[NICK_MAX + 1];
 	char key[NICK_MAX + 1];    /* casemapped nick */
 	char user[USER_MAX + 1];
-	char host[HOST_MAX + 1];
+	char host[HOST_MAX + 1];   /* what others see: the cloak (cloak.h) */
+	char ip[NETADDR_TEXT];     /* the real address: operators and logs only */
+	struct netaddr addr;
+	struct netaddr counted;    /* the addrlimit group it is counted in */
 	char *realname;
 	char *away;
 	char *account;             /* services account logged in to, NULL = none */

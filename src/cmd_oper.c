@@ -28,7 +28,7 @@ HANDLER(cmd_oper)
 	const char *h = crypt_r(m->params[1], o->hash, &cd);
 	if (!h || strcmp(h, o->hash) != 0) {
 		send_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
-		log_warn("failed OPER %s by %s@%s", o->name, c->nick, c->host);
+		log_warn("failed OPER %s by %s@%s", o->name, c->nick, c->ip);
 		return;
 	}
 	if (!(c->umodes & UMODE_OPER)) {
@@ -38,7 +38,7 @@ HANDLER(cmd_oper)
 	send_numeric(c, RPL_YOUREOPER, ":You are now an IRC operator");
 	char mask[160];
 	send_line(c, ":%s MODE %s :+o", client_mask(c, mask, sizeof mask), c->nick);
-	log_info("OPER %s by %s@%s", o->name, c->nick, c->host);
+	log_info("OPER %s by %s@%s", o->name, c->nick, c->ip);
 }
 
 HANDLER(cmd_kill)

@@ -233,6 +233,9 @@ HANDLER(cmd_whois)
 			send_numeric(c, RPL_WHOISOPERATOR, "%s :is an IRC operator", t->nick);
 		if (t->tls)
 			send_numeric(c, 671, "%s :is using a secure connection", t->nick);
+		/* the real address: to operators and to the user themself only */
+		if (c == t || c->umodes & UMODE_OPER)
+			send_numeric(c, RPL_WHOISHOST, "%s :is connecting from *@%s %s", t->nick, t->ip, t->ip);
 		send_numeric(c, RPL_WHOISIDLE, "%s %lld %lld :seconds idle, signon time", t->nick,
 		             (long long)(time(NULL) - t->last_msg), (long long)t->signon);
 	}
@@ -307,7 +310,9 @@ static void who_reply(struct client *c, const struct who_req *rq, struct client 
 		case 't': snprintf(v, sizeof v, "%s", rq->token ? rq->token : "0"); break;
 		case 'c': snprintf(v, sizeof v, "%s", chname); break;
 		case 'u': snprintf(v, sizeof v, "%s", t->user); break;
-		case 'i': snprintf(v, sizeof v, "%s", t->host); break;
+		/* the address is for operators (and oneself); others get the
+		 * placeholder other servers use for a hidden one */
+		case 'i': snprintf(v, sizeof v, "%s", c == t || c->umodes & UMODE_OPER ? t->ip : "255.255.255.255"); break;
 		case 'h': snprintf(v, sizeof v, "%s", t->host); break;
 		case 's': snprintf(v, sizeof v, "%s", srv.cfg.name); break;
 		case 'n': snprintf(v, sizeof v, "%s", t->nick); break;

@@ -36,6 +36,9 @@ HANDLER(cmd_links);
 HANDLER(cmd_help);
 /* cmd_oper.c */
 HANDLER(cmd_oper); HANDLER(cmd_kill); HANDLER(cmd_wallops);
+/* cmd_xline.c */
+HANDLER(cmd_kline); HANDLER(cmd_unkline); HANDLER(cmd_dline); HANDLER(cmd_undline);
+HANDLER(cmd_stats); HANDLER(cmd_rehash);
 
 /* Parts of the registration burst, also used by their commands. */
 void send_isupport(struct client *c);

@@ -35,9 +35,23 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->admin, sizeof cfg->admin, "the server administrator");
 	cfg->casemapping = CASEMAP_RFC1459;
 	cfg->log_level = LOG_INFO;
+	/* systemd's StateDirectory= says where; /var/lib/ircmini otherwise */
+	const char *sd = getenv("STATE_DIRECTORY");
+	snprintf(cfg->state_directory, sizeof cfg->state_directory, "%s",
+	         sd && *sd && !strchr(sd, ':') ? sd : "/var/lib/ircmini");
 
 	cfg->max_clients = 10000;
-	cfg->max_per_ip = 0;
+	/* 10: a household or small office behind one NAT address, or a few
+	 * people on one bouncer, fits; a single host opening hundreds of
+	 * clones does not. Larger NATs and bouncer hosts go in `exempt`. */
+	cfg->max_per_ip = 10;
+	/* 10 connects a minute is more than any reconnecting client needs;
+	 * a reconnect loop or a clone script is then refused for 2 minutes */
+	cfg->throttle_connects = 10;
+	cfg->throttle_window = 60;
+	cfg->throttle_duration = 120;
+	cfg->ipv6_prefix = 64;    /* the smallest end-site allocation: one user */
+	cfg->cloak = 1;
 	cfg->nicklen = 30;
 	cfg->channellen = 50;
 	cfg->topiclen = 390;
@@ -258,6 +272,11 @@ static int on_server(struct parse_state *st, const char *s, const char *n, const
 			return fail(st, s, n, "must be rfc1459 or ascii, not \"%s\"", v);
 		return 1;
 	}
+	if (strcmp(n, "state_directory") == 0) {
+		if (v[0] != '/')
+			return fail(st, s, n, "must be an absolute path, not \"%s\"", v);
+		return set_str(st, s, n, cfg->state_directory, sizeof cfg->state_directory, v);
+	}
 	if (strcmp(n, "log_level") == 0) {
 		int l = log_level_parse(v);
 		if (l < 0)
@@ -375,6 +394,10 @@ static int on_limits(struct parse_state *st, const char *s, const char *n, const
 	} ints[] = {
 		{ "max_clients", offsetof(struct config, max_clients), 1, 1000000 },
 		{ "max_per_ip", offsetof(struct config, max_per_ip), 0, 1000000 },
+		{ "throttle_connects", offsetof(struct config, throttle_connects), 0, 1000000 },
+		{ "throttle_window", offsetof(struct config, throttle_window), 1, 86400 },
+		{ "throttle_duration", offsetof(struct config, throttle_duration), 0, 86400 },
+		{ "ipv6_prefix", offsetof(struct config, ipv6_prefix), 16, 128 },
 		{ "nicklen", offsetof(struct config, nicklen), 9, 30 },
 		{ "channellen", offsetof(struct config, channellen), 2, 50 },
 		{ "topiclen", offsetof(struct config, topiclen), 1, 390 },
@@ -394,6 +417,14 @@ static int on_limits(struct parse_state *st, const char *s, const char *n, const
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
 		if (strcmp(n, ints[i].key) == 0)
 			return set_int(st, s, n, (int *)((char *)c + ints[i].off), v, ints[i].min, ints[i].max);
+	if (strcmp(n, "exempt") == 0) {
+		if (c->nexempt == CONFIG_MAX_EXEMPT)
+			return fail(st, s, n, "too many exemptions (max %d)", CONFIG_MAX_EXEMPT);
+		if (cidr_parse(&c->exempt[c->nexempt], v) < 0)
+			return fail(st, s, n, "not an address or CIDR block (e.g. 192.0.2.0/24 or 2001:db8::/48): \"%s\"", v);
+		c->nexempt++;
+		return 1;
+	}
 	if (strcmp(n, "sendq") == 0)
 		return set_size(st, s, n, &c->sendq, v, 4096);
 	if (strcmp(n, "recvq") == 0)
@@ -417,6 +448,90 @@ static int on_operators(struct parse_state *st, const char *s, const char *n, co
 		return 0;
 	snprintf(o->name, sizeof o->name, "%s", n);
 	cfg->nopers++;
+	return 1;
+}
+
+static int set_bool(struct parse_state *st, const char *s, const char *n, int *dst, const char *v)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+	for (int i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *dst = 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return (*dst = 0) + 1;
+	}
+	return fail(st, s, n, "must be yes or no, not \"%s\"", v);
+}
+
+static int on_cloak(struct parse_state *st, const char *s, const char *n, const char *v)
+{
+	struct config *cfg = st->cfg;
+	if (strcmp(n, "enabled") == 0)
+		return set_bool(st, s, n, &cfg->cloak, v);
+	if (strcmp(n, "secret") == 0) {
+		/* never echoed: it is a secret */
+		if (strlen(v) < 16)
+			return fail(st, s, n, "needs at least 16 characters (make one with: openssl rand -hex 32)%s", "");
+		return set_str(st, s, n, cfg->cloak_secret, sizeof cfg->cloak_secret, v);
+	}
+	if (strcmp(n, "suffix") == 0) {
+		if (!valid_name(v) || strlen(v) > 32)
+			return fail(st, s, n, "not one word of at most 32 characters: \"%s\"", v);
+		return set_str(st, s, n, cfg->cloak_suffix, sizeof cfg->cloak_suffix, v);
+	}
+	return fail(st, s, n, "unknown key%s", "");
+}
+
+const char *ban_parse_mask(struct ban_entry *b, char kind, const char *mask)
+{
+	memset(b, 0, sizeof *b);
+	b->kind = kind;
+	if (kind == BAN_D) {
+		if (cidr_parse(&b->cidr, mask) < 0)
+			return "not an address or CIDR block";
+		cidr_text(&b->cidr, b->mask, sizeof b->mask);
+		return NULL;
+	}
+	const char *at = strchr(mask, '@');
+	if (!at || !at[1] || strchr(at + 1, '@'))
+		return "not a nick!user@host or user@host mask";
+	for (const char *p = mask; *p; p++)
+		if (*p <= ' ' || *p == ',' || *p == ':')
+			return "a mask cannot hold spaces, commas or colons";
+	int n = snprintf(b->mask, sizeof b->mask, "%s%s", strchr(mask, '!') && strchr(mask, '!') < at ? "" : "*!", mask);
+	if (n < 0 || (size_t)n >= sizeof b->mask)
+		return "mask too long";
+	return NULL;
+}
+
+static int on_bans(struct parse_state *st, const char *s, const char *n, const char *v)
+{
+	struct config *cfg = st->cfg;
+	char kind;
+	if (strcmp(n, "kline") == 0)
+		kind = BAN_K;
+	else if (strcmp(n, "dline") == 0)
+		kind = BAN_D;
+	else
+		return fail(st, s, n, "unknown key (use kline or dline)%s", "");
+	if (cfg->nbans == CONFIG_MAX_BANS)
+		return fail(st, s, n, "too many bans (max %d)", CONFIG_MAX_BANS);
+	char mask[BAN_MASK_MAX + 1];
+	size_t ml = strcspn(v, " \t");
+	if (ml == 0 || ml >= sizeof mask)
+		return fail(st, s, n, "expected a mask and a reason: \"%s\"", v);
+	memcpy(mask, v, ml);
+	mask[ml] = '\0';
+	struct ban_entry *b = &cfg->bans[cfg->nbans];
+	const char *why = ban_parse_mask(b, kind, mask);
+	if (why)
+		return fail(st, s, n, "%s: \"%s\"", why, mask);
+	const char *reason = v + ml;
+	while (*reason == ' ' || *reason == '\t')
+		reason++;
+	snprintf(b->reason, sizeof b->reason, "%s", *reason ? reason : "Banned");
+	b->line = st->line;
+	cfg->nbans++;
 	return 1;
 }
 
@@ -612,6 +727,10 @@ static int handler(void *user, const char *section, const char *name, const char
 		return on_cluster(st, section, name, value);
 	if (strcmp(section, "websocket") == 0)
 		return on_websocket(st, section, name, value);
+	if (strcmp(section, "cloak") == 0)
+		return on_cloak(st, section, name, value);
+	if (strcmp(section, "bans") == 0)
+		return on_bans(st, section, name, value);
 	if (!st->err[0] && !section[0]) {
 		st->err_line = st->line;
 		snprintf(st->err, sizeof st->err, "%s: key outside any [section]", name);

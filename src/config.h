@@ -6,10 +6,15 @@
 #include <sys/socket.h>
 
 #include "casemap.h"
+#include "netaddr.h"
 
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_OPERS 32
 #define CONFIG_MAX_SENTINELS 8
+#define CONFIG_MAX_EXEMPT 64
+#define CONFIG_MAX_BANS 128
+#define BAN_MASK_MAX 127
+#define BAN_REASON_MAX 200
 
 struct listen_addr {
 	struct sockaddr_storage sa;
@@ -35,6 +40,17 @@ struct oper_entry {
 	char hash[128];  /* crypt(3) form: $6$..., $y$... */
 };
 
+/* A server ban: a K-line (nick!user@host mask) or a D-line (CIDR block). */
+enum ban_kind { BAN_K = 'K', BAN_D = 'D' };
+
+struct ban_entry {
+	char kind;                     /* BAN_K or BAN_D */
+	char mask[BAN_MASK_MAX + 1];   /* K: nick!user@host; D: as cidr_text */
+	struct cidr cidr;              /* D only */
+	char reason[BAN_REASON_MAX + 1];
+	int line;                      /* config line, for messages */
+};
+
 struct config {
 	/* [server] */
 	char name[64];
@@ -48,6 +64,7 @@ struct config {
 	char admin[128];
 	enum casemapping casemapping;
 	int log_level;         /* LOG_* from log.h */
+	char state_directory[256];  /* bans and the cloak key live here */
 
 	/* [listen] */
 	int nlisten;
@@ -55,7 +72,13 @@ struct config {
 
 	/* [limits] */
 	int max_clients;
-	int max_per_ip;        /* 0 = unlimited */
+	int max_per_ip;        /* per address group, 0 = unlimited */
+	int throttle_connects; /* connects per window per group, 0 = off */
+	int throttle_window;   /* seconds */
+	int throttle_duration; /* seconds refused after exceeding it */
+	int ipv6_prefix;       /* an IPv6 group (one user) is this prefix */
+	int nexempt;           /* CIDR blocks exempt from the two above */
+	struct cidr exempt[CONFIG_MAX_EXEMPT];
 	int nicklen;
 	int channellen;
 	int topiclen;
@@ -84,6 +107,15 @@ struct config {
 	/* [operators] */
 	int nopers;
 	struct oper_entry opers[CONFIG_MAX_OPERS];
+
+	/* [cloak] */
+	int cloak;             /* show users a keyed hash instead of the address */
+	char cloak_secret[128];/* "" = generated and kept in state_directory */
+	char cloak_suffix[64]; /* "" = the network name */
+
+	/* [bans] */
+	int nbans;
+	struct ban_entry bans[CONFIG_MAX_BANS];
 
 	/* [tls] */
 	char tls_certificate[256];
@@ -125,5 +157,9 @@ void config_free(struct config *cfg);
 void config_derive_sid(const char *name, char sid[4]);
 /* The cluster's key prefix: [cluster] prefix, or the network name. */
 const char *config_cluster_prefix(const struct config *cfg);
+/* Parse "mask reason..." (K) or "cidr reason..." (D) into b; a bare
+ * user@host becomes *!user@host. Returns NULL or what is wrong. Shared
+ * by the [bans] section and the KLINE/DLINE commands. */
+const char *ban_parse_mask(struct ban_entry *b, char kind, const char *mask);
 
 #endif

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addrlimit.h"
+#include "bans.h"
 #include "client.h"
+#include "cloak.h"
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
@@ -19,6 +22,16 @@ void server_apply_limits(void)
 	log_level = srv.debug ? LOG_DEBUG : k->log_level;
 	conn_configure(k->sendq, k->recvq, k->flood_burst, k->flood_rate, k->ping_interval,
 	               k->ping_timeout, k->registration_timeout);
+	struct addrlimit_conf al = {
+		.max_per_ip = k->max_per_ip, .throttle_connects = k->throttle_connects,
+		.throttle_window = k->throttle_window, .throttle_duration = k->throttle_duration,
+		.ipv6_prefix = k->ipv6_prefix, .nexempt = k->nexempt, .exempt = k->exempt,
+	};
+	addrlimit_configure(&al);
+	char err[256];
+	if (cloak_setup(k, err, sizeof err) < 0)
+		log_error("%s", err);
+	bans_load(k);
 }
 
 int server_reload(void)

@@ -18,7 +18,6 @@ struct server {
 	char created[64];          /* for 003 */
 	struct client *nicks;      /* uthash by casemapped nick (registered or named) */
 	struct channel *channels;  /* uthash by casemapped name */
-	struct ipcount *ips;       /* connections per address */
 	unsigned connections;      /* open client sockets */
 	unsigned users;            /* registered */
 	unsigned invisible;
@@ -31,7 +30,8 @@ struct server {
 
 extern struct server srv;
 
-/* Apply config values that live outside struct config users (conn limits). */
+/* Apply config values that live outside struct config (conn limits,
+ * address limits, bans, cloak key): at start and after every reload. */
 void server_apply_limits(void);
 
 #endif

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (Test, Server, WireProxy, Peer, need_programs, find_errors,  # noqa: E402
+from lib import (PEER_HOST, Test, Server, WireProxy, Peer, need_programs, find_errors,  # noqa: E402
                  write_file, fail, poll)
 
 NICK, NICK2 = "hexchat1", "hexchat2"
@@ -277,7 +277,7 @@ def body(t):
     type_focused("/whois peer1")
     wire.wait("C>", r"^(?i:whois) peer1", T, mw, "WHOIS sent")
     wire.wait("S>", r"^:\S+ 318 ", T, mw, "end of WHOIS (318)")
-    wait_log(r"\[peer1\] \(~?peer@127\.0\.0\.1\): Peer Participant", "whois user (311)")
+    wait_log(r"\[peer1\] \(~?peer@" + PEER_HOST + r"\): Peer Participant", "whois user (311)")
     wait_log(r"\[peer1\] End of", "whois end (318)")
     t.ok("/whois peer1 shown")
 

@@ -6,7 +6,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (Test, Server, WireProxy, Peer, Tmux, need_programs, find_errors,  # noqa: E402
+from lib import (PEER_HOST, Test, Server, WireProxy, Peer, Tmux, need_programs, find_errors,  # noqa: E402
                  write_file, fail, poll)
 
 NICK, NICK2 = "irssi1", "irssi2"
@@ -113,7 +113,7 @@ def body(t):
     wire.wait("S>", r"^:\S+ 318 ", T, mw, "end of WHOIS (318)")
     tm.send("/window 1")
     tm.wait(r"^ \[\d\d:\d\d\] .*\[1:", T, "window 1 active", history=False)
-    tm.wait(r"-!- peer1 \[~?peer@127\.0\.0\.1\]$", T, "whois header (311)")
+    tm.wait(r"-!- peer1 \[~?peer@" + PEER_HOST + r"\]$", T, "whois header (311)")
     tm.wait(r"-!-  ircname  : Peer Participant$", T, "whois realname (311)")
     tm.wait(r"-!-  channels : .?#test", T, "whois channels (319)")
     tm.wait(r"-!-  server   : irc\.test", T, "whois server (312)")

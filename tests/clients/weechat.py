@@ -8,7 +8,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (Test, Server, WireProxy, Peer, Tmux, need_programs,  # noqa: E402
+from lib import (PEER_HOST, Test, Server, WireProxy, Peer, Tmux, need_programs,  # noqa: E402
                  find_errors, ERROR_PATTERNS, fail, poll)
 
 NICK, NICK2 = "weechat1", "weechat2"
@@ -119,7 +119,7 @@ def body(t):
     wire.wait("S>", r"^:\S+ 318 ", T, mw, "end of WHOIS (318)")
     tm.send("/buffer 1")
     tm.wait(r"\[irc/test\] 1:", T, "server buffer active", history=False)
-    tm.wait(L + r"test +-- \| \[peer1\] \(~?peer@127\.0\.0\.1\): Peer Participant", T,
+    tm.wait(L + r"test +-- \| \[peer1\] \(~?peer@" + PEER_HOST + r"\): Peer Participant", T,
             "whois user (311)")
     tm.wait(L + r"test +-- \| \[peer1\] .?#test", T, "whois channels (319)")
     tm.wait(L + r"test +-- \| \[peer1\] irc\.test ", T, "whois server (312)")

@@ -29,8 +29,36 @@ def _features():
         return ""
 
 
+# Every server the tests start keeps its state (bans, cloak key) in a
+# temporary directory, never in /var/lib/ircmini; a Server uses its own.
+if not os.environ.get("STATE_DIRECTORY"):
+    os.environ["STATE_DIRECTORY"] = tempfile.mkdtemp(prefix="ircmini-state-")
+
+# The shipped defaults are for the open internet: 10 connections and 10
+# connects a minute per address, cloaked hosts. The tests open many
+# loopback connections and assert plain addresses, so, like a bouncer host
+# in a real config, loopback is exempted and cloaks are off, explicitly,
+# unless the test's config says otherwise (the limit and cloak tests do).
+def harness_defaults(text):
+    extra = ""
+    if not re.search(r"^\s*(exempt|max_per_ip|throttle_\w+)\s*=", text, re.M):
+        extra += "\n[limits]\nexempt = 127.0.0.0/8\nexempt = ::1\n"
+    if "[cloak]" not in text:
+        extra += "\n[cloak]\nenabled = no\n"
+    return text + extra
+
+
 # RSS figures mean nothing under ASan (quarantine) or valgrind
 MEMORY_MEANINGFUL = not WRAPPER and "sanitizers" not in _features()
+
+
+def rss_kib(pid):
+    """Resident memory of a process in KiB (see MEMORY_MEANINGFUL)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 def free_port():
@@ -44,7 +72,7 @@ def free_port():
 class Server:
     """One ircmini process with a generated config."""
 
-    def __init__(self, config="", name="irc.test", args=(), port=None):
+    def __init__(self, config="", name="irc.test", args=(), port=None, defaults=True):
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="ircmini-test-")
         self.conf = os.path.join(self.dir, "ircmini.ini")
@@ -54,11 +82,14 @@ class Server:
             text = "[server]\nname = %s\nnetwork = TestNet\n" % name + text
         if "[listen]" not in text:
             text += "\n[listen]\naddress = 127.0.0.1:%d\n" % self.port
+        if defaults:
+            text = harness_defaults(text)
         with open(self.conf, "w") as f:
             f.write(text)
         self.log = open(os.path.join(self.dir, "stderr.log"), "w+")
+        env = dict(os.environ, STATE_DIRECTORY=self.dir)
         self.proc = subprocess.Popen(WRAPPER + [BINARY, "-c", self.conf] + list(args),
-                                     stdout=self.log, stderr=self.log)
+                                     stdout=self.log, stderr=self.log, env=env)
         deadline = time.time() + TIMEOUT * (6 if WRAPPER else 1)
         # ready when it answers IRC: a bare connect could reach some other
         # process that happens to hold the port on a busy machine. Every

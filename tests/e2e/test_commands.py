@@ -231,9 +231,11 @@ def test_whois_full_and_errors():
 
         # comma list: each target in turn, one 318 echoing the whole list
         lines = reply(b, "WHOIS sec,nobody,bob", r" 318 ")
-        # sec's only channel is secret: no 319 for sec
+        # sec's only channel is secret: no 319 for sec; bob's own address
+        # (378) only in bob's own WHOIS
         assert [l.split()[1] for l in lines] == ["311", "312", "317", "401",
-                                                  "311", "319", "312", "317", "318"], lines
+                                                  "311", "319", "312", "378", "317", "318"], lines
+        assert lines[7] == ":irc.test 378 bob bob :is connecting from *@127.0.0.1 127.0.0.1", lines[7]
         assert lines[0].startswith(":irc.test 311 bob sec sec 127.0.0.1 * :"), lines[0]
         assert lines[3] == ":irc.test 401 bob nobody :No such nick/channel", lines[3]
         assert lines[-1] == ":irc.test 318 bob sec,nobody,bob :End of /WHOIS list", lines[-1]

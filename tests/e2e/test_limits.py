@@ -9,15 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from ircharness import BINARY, MEMORY_MEANINGFUL, Client, free_port, running, run_tests
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+from ircharness import BINARY, MEMORY_MEANINGFUL, Client, free_port, rss_kib, running, run_tests
 
 
 def test_max_clients():
@@ -183,7 +175,8 @@ def _fill_channel(port, n, chan):
 
 def test_nothing_lost_in_order_100x20x500():
     members, senders, count = 100, 20, 500
-    with running("[limits]\nflood_burst = 0\nsendq = 16777216\nmax_per_ip = 0\n") as srv:
+    with running("[limits]\nflood_burst = 0\nsendq = 16777216\nmax_per_ip = 0\n"
+                 "throttle_connects = 0\n") as srv:
         socks = _fill_channel(srv.port, members, "#all")
         sel = selectors.DefaultSelector()
         bufs = {}
@@ -289,7 +282,8 @@ def test_out_of_fds_does_not_spin():
     d = tempfile.mkdtemp()
     conf = os.path.join(d, "i.ini")
     with open(conf, "w") as f:
-        f.write("[server]\nname = irc.test\n[listen]\naddress = 127.0.0.1:%d\n" % p)
+        f.write("[server]\nname = irc.test\n[listen]\naddress = 127.0.0.1:%d\n"
+                "[limits]\nmax_per_ip = 0\nthrottle_connects = 0\n" % p)
     log = open(os.path.join(d, "err"), "w+")
 
     def lower():

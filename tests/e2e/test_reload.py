@@ -20,9 +20,12 @@ SLOW = 6 if WRAPPER else 1
 
 def config(port, *extra_ports, motd="old motd", description="Old description",
            server_extra="", limits=""):
+    # the whole file is rewritten on reload: it says itself what the
+    # harness would add (no throttle, plain addresses)
     addrs = "".join("address = 127.0.0.1:%d\n" % p for p in (port,) + extra_ports)
     return ("[server]\nname = irc.test\nnetwork = TestNet\ndescription = %s\nmotd = %s\n%s"
-            "\n[listen]\n%s\n[limits]\n%s" % (description, motd, server_extra, addrs, limits))
+            "\n[listen]\n%s\n[cloak]\nenabled = no\n\n[limits]\nthrottle_connects = 0\n%s"
+            % (description, motd, server_extra, addrs, limits))
 
 
 def count(srv, pattern):

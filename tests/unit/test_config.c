@@ -199,6 +199,10 @@ static const struct {
 	{ "flood_burst", 0, 100000 },
 	{ "flood_rate", 1, 100000 },
 	{ "whowas", 0, 100000 },
+	{ "throttle_connects", 0, 1000000 },
+	{ "throttle_window", 1, 86400 },
+	{ "throttle_duration", 0, 86400 },
+	{ "ipv6_prefix", 16, 128 },
 };
 
 static long limit_value(const char *key)
@@ -217,6 +221,10 @@ static long limit_value(const char *key)
 		{ "registration_timeout", &cfg.registration_timeout },
 		{ "flood_burst", &cfg.flood_burst }, { "flood_rate", &cfg.flood_rate },
 		{ "whowas", &cfg.whowas },
+		{ "throttle_connects", &cfg.throttle_connects },
+		{ "throttle_window", &cfg.throttle_window },
+		{ "throttle_duration", &cfg.throttle_duration },
+		{ "ipv6_prefix", &cfg.ipv6_prefix },
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
 		if (strcmp(f[i].key, key) == 0)
@@ -284,6 +292,8 @@ Test(config, unknown_key_in_each_section)
 	load_fails("[listen]\nport = 6667\n", 2, "[listen] port:", "unknown key");
 	load_fails("[limits]\nnicklength = 20\n", 2, "[limits] nicklength:", "unknown key");
 	load_fails("[tls]\ncert = /x.pem\n", 2, "[tls] cert:", "unknown key");
+	load_fails("[cloak]\nkey = abc\n", 2, "[cloak] key:", "unknown key");
+	load_fails("[bans]\ngline = *@x bad\n", 2, "[bans] gline:", "unknown key");
 	/* in [operators] every key is an operator name: a bad one is refused */
 	load_fails("[operators]\nbad*name = $6$saltsalt$0123456789abcdefghij\n", 2,
 	           "[operators] bad*name:", "operator name");
@@ -676,3 +686,85 @@ Test(config, cluster_section_without_hiredis_is_an_error)
 	load_fails("[server]\nname = irc.a.org\n[cluster]\n", 3, "[cluster]", "without cluster support");
 }
 #endif
+
+/* ---- issue 12: open-internet defaults, exemptions, cloak, bans */
+
+Test(config, internet_defaults_are_on)
+{
+	load_ok("");
+	cr_assert_eq(cfg.max_per_ip, 10);
+	cr_assert_eq(cfg.throttle_connects, 10);
+	cr_assert_eq(cfg.throttle_window, 60);
+	cr_assert_eq(cfg.throttle_duration, 120);
+	cr_assert_eq(cfg.ipv6_prefix, 64);
+	cr_assert_eq(cfg.nexempt, 0, "nothing is exempt by default, loopback included");
+	cr_assert_eq(cfg.cloak, 1);
+	cr_assert_str_eq(cfg.cloak_secret, "");
+	cr_assert_eq(cfg.nbans, 0);
+}
+
+Test(config, state_directory)
+{
+	load_ok("[server]\nstate_directory = /srv/irc/state\n");
+	cr_assert_str_eq(cfg.state_directory, "/srv/irc/state");
+	config_free(&cfg);
+	load_fails("[server]\nname = irc.x.org\nstate_directory = relative/dir\n", 3,
+	           "[server] state_directory:", "absolute path");
+}
+
+Test(config, state_directory_from_systemd)
+{
+	setenv("STATE_DIRECTORY", "/var/lib/from-systemd", 1);
+	load_ok("");
+	unsetenv("STATE_DIRECTORY");
+	cr_assert_str_eq(cfg.state_directory, "/var/lib/from-systemd");
+	config_free(&cfg);
+	load_ok("");
+	cr_assert_str_eq(cfg.state_directory, "/var/lib/ircmini");
+}
+
+Test(config, exemptions)
+{
+	load_ok("[limits]\nexempt = 192.0.2.0/24\nexempt = 2001:db8::/48\nexempt = 198.51.100.7\n");
+	cr_assert_eq(cfg.nexempt, 3);
+	cr_assert_eq(cfg.exempt[0].bits, 24);
+	cr_assert_eq(cfg.exempt[1].bits, 48);
+	cr_assert_eq(cfg.exempt[2].bits, 32);
+	config_free(&cfg);
+	load_fails("[limits]\nmax_per_ip = 3\nexempt = 192.0.2.1/24\n", 3, "[limits] exempt:", "CIDR");
+	load_fails("[limits]\nexempt = 192.0.2.0/33\n", 2, "[limits] exempt:", "CIDR");
+	load_fails("[limits]\nexempt = localhost\n", 2, "[limits] exempt:", "CIDR");
+}
+
+Test(config, cloak_keys)
+{
+	load_ok("[cloak]\nenabled = no\nsecret = 0123456789abcdef0123\nsuffix = users.example\n");
+	cr_assert_eq(cfg.cloak, 0);
+	cr_assert_str_eq(cfg.cloak_secret, "0123456789abcdef0123");
+	cr_assert_str_eq(cfg.cloak_suffix, "users.example");
+	config_free(&cfg);
+	load_fails("[cloak]\nenabled = maybe\n", 2, "[cloak] enabled:", "yes or no");
+	load_fails("\n[cloak]\nsecret = short\n", 3, "[cloak] secret:", "at least 16");
+	cr_assert_null(strstr(err, "short"), "the secret is echoed: %s", err);
+	load_fails("[cloak]\nsuffix = two words\n", 2, "[cloak] suffix:", "one word");
+}
+
+Test(config, bans_section)
+{
+	load_ok("[bans]\nkline = *!*@bad.example Spamming the network\n"
+	        "kline = evil@*.example.org\ndline = 203.0.113.0/24 open proxies\n");
+	cr_assert_eq(cfg.nbans, 3);
+	cr_assert_eq(cfg.bans[0].kind, BAN_K);
+	cr_assert_str_eq(cfg.bans[0].mask, "*!*@bad.example");
+	cr_assert_str_eq(cfg.bans[0].reason, "Spamming the network");
+	cr_assert_eq(cfg.bans[0].line, 2);
+	cr_assert_str_eq(cfg.bans[1].mask, "*!evil@*.example.org");
+	cr_assert_str_eq(cfg.bans[1].reason, "Banned");
+	cr_assert_eq(cfg.bans[2].kind, BAN_D);
+	cr_assert_str_eq(cfg.bans[2].mask, "203.0.113.0/24");
+	cr_assert_str_eq(cfg.bans[2].reason, "open proxies");
+	config_free(&cfg);
+	load_fails("[bans]\nkline = nobody reason\n", 2, "[bans] kline:", "user@host");
+	load_fails("[bans]\ndline = 203.0.113.1/24 x\n", 2, "[bans] dline:", "CIDR");
+	load_fails("[bans]\ndline =\n", 2, "[bans] dline:", "mask and a reason");
+}
