@@ -265,6 +265,48 @@ def test_check_mode_exit_codes():
         shutil.rmtree(d)
 
 
+def test_check_then_reload_waits_for_the_servers_verdict():
+    # the unit's ExecReload, `ircmini -t -c FILE -r $MAINPID` with systemd's
+    # RUNTIME_DIRECTORY: exit 0 once the server has applied the file; 1 for
+    # a bad file (the server is not even signalled) and 1 for a file the
+    # server refuses (a new address already in use), which -t cannot know
+    rundir = tempfile.mkdtemp(prefix="ircmini-run-")
+    os.environ["RUNTIME_DIRECTORY"] = rundir
+    blocker = socket.socket()
+    try:
+        a = free_port()
+        with running(config(a), port=a) as srv:
+            stay = srv.client("stay1")
+
+            def reload_via_unit(text):
+                with open(srv.conf, "w") as f:
+                    f.write(text)
+                return run_binary(["-t", "-c", srv.conf, "-r", str(srv.proc.pid)])
+
+            r = reload_via_unit(config(a, motd="new motd"))
+            assert r.returncode == 0, r
+            # no waiting here: -r returned after the server applied it
+            assert [l.split(" :- ", 1)[1] for l in motd_lines(srv.client("new1"))] == ["new motd"]
+
+            before = count(srv, "reload")
+            r = reload_via_unit(config(a, motd="bad", server_extra="bogus_key = 1\n"))
+            assert r.returncode == 1 and "bogus_key" in r.stderr, r
+            assert count(srv, "reload") == before, srv.stderr()
+
+            b = free_port()
+            blocker.bind(("127.0.0.1", b))
+            blocker.listen()
+            r = reload_via_unit(config(a, b, motd="refused motd"))
+            assert r.returncode == 1 and "refused the new configuration" in r.stderr, r
+            assert "cannot listen on 127.0.0.1:%d" % b in srv.stderr(), srv.stderr()
+            assert [l.split(" :- ", 1)[1] for l in motd_lines(srv.client("new2"))] == ["new motd"]
+            stay.sync()
+    finally:
+        del os.environ["RUNTIME_DIRECTORY"]
+        blocker.close()
+        shutil.rmtree(rundir)
+
+
 def test_bad_config_at_start_exits_before_listening():
     d = tempfile.mkdtemp(prefix="ircmini-test-")
     try:

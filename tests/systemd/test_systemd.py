@@ -319,9 +319,9 @@ def scenario(ck):
     ck.write_conf(config("second motd"))
     r = ck.systemctl("reload", "ircmini")
     assert r.returncode == 0, (r, ck.status())
-    # reload returns once the checked file is signalled; the server applies it
-    # at its next loop turn, so look for the outcome (bounded)
-    ck.until("reloaded", lambda: motd_of(6667, "bob")[1] == ["second motd"], 15)
+    # reload returns once the server has applied it (ExecReload waits)
+    bob, motd = motd_of(6667, "bob")
+    assert motd == ["second motd"], motd
     alice.sync()
     assert ck.prop("ircmini", "MainPID") == pid
     ck.ok("systemctl reload (no /bin/kill in the root): a new client sees the new MOTD, "
@@ -339,6 +339,24 @@ def scenario(ck):
     alice.sync()
     ck.ok("systemctl reload of a bad file fails (rc %d), names file:line:key in status, "
           "the server runs on, unchanged" % r.returncode)
+
+    # 3b. a file that passes -t but that the server must refuse: a new
+    # address someone else holds. The reload fails all the same.
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", 6669))
+    holder.listen()
+    ck.write_conf(config("fourth motd", extra_listen="address = 127.0.0.1:6669\n"))
+    r = ck.systemctl("reload", "ircmini")
+    assert r.returncode != 0, r
+    st = ck.status()
+    assert "Status: \"last reload failed" in st, st
+    holder.close()
+    c, motd = motd_of(6667, "dave")
+    assert motd == ["second motd"], motd
+    assert ck.prop("ircmini", "MainPID") == pid
+    ck.ok("systemctl reload of a file the server refuses (a new address in use) fails "
+          "too (rc %d), Status: in systemctl status says so, the server runs on" % r.returncode)
 
     # 4. a crash is restarted
     ck.write_conf(config("second motd"))
