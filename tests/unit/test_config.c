@@ -767,4 +767,68 @@ Test(config, bans_section)
 	load_fails("[bans]\nkline = nobody reason\n", 2, "[bans] kline:", "user@host");
 	load_fails("[bans]\ndline = 203.0.113.1/24 x\n", 2, "[bans] dline:", "CIDR");
 	load_fails("[bans]\ndline =\n", 2, "[bans] dline:", "mask and a reason");
+/* ---- WebSocket (issue 13) */
+
+Test(config, websocket_listeners)
+{
+	load_ok("[listen]\naddress = 127.0.0.1:6667\nwebsocket = 127.0.0.1:8067\n"
+	        "websocket_tls = [::1]:8097\n[tls]\ncertificate = /c\nkey = /k\n");
+	cr_assert_eq(cfg.nlisten, 3);
+	cr_assert(!cfg.listen[0].ws && !cfg.listen[0].tls);
+	cr_assert(cfg.listen[1].ws && !cfg.listen[1].tls);
+	cr_assert(cfg.listen[2].ws && cfg.listen[2].tls);
+	cr_assert_eq(cfg.listen[1].line, 3);
+	/* only a websocket listener: it replaces the default like any other */
+	config_free(&cfg);
+	load_ok("[listen]\nwebsocket = 127.0.0.1:8067\n");
+	cr_assert_eq(cfg.nlisten, 1);
+	cr_assert(cfg.listen[0].ws);
+}
+
+Test(config, websocket_listener_errors)
+{
+	load_fails("[listen]\nwebsocket = 127.0.0.1\n", 2, "[listen] websocket:", "address:port");
+	load_fails("[listen]\naddress = 127.0.0.1:6667\nwebsocket = 127.0.0.1:6667\n", 3,
+	           "[listen] websocket:", "already listed on line 2");
+	load_fails("[listen]\nwebsocket_tls = 127.0.0.1:8097\n", 2, "[listen] websocket_tls:",
+	           "needs [tls] certificate");
+	load_fails("[listen]\nwebsockets = 127.0.0.1:8067\n", 2, "[listen] websockets:", "websocket_tls");
+}
+
+Test(config, websocket_origins)
+{
+	load_ok("[websocket]\norigins = https://a.example http://b.example:8080\norigins = *\n");
+	cr_assert_str_eq(cfg.ws_origins, "https://a.example http://b.example:8080 *");
+	config_free(&cfg);
+	load_ok("[server]\nname = x.y\n");
+	cr_assert_str_eq(cfg.ws_origins, "");   /* default: no browser page */
+	/* repeated keys add up to at most 1023 bytes */
+	char big[2000] = "[websocket]\n";
+	for (int i = 0; i < 11; i++)
+		snprintf(big + strlen(big), sizeof big - strlen(big), "origins = https://%090d.example\n", i);
+	load_fails(big, 11, "[websocket] origins:", "too long");   /* the 10th passes 1023 */
+	load_fails("[websocket]\norigin = *\n", 2, "[websocket] origin:", "unknown key");
+}
+
+Test(config, websocket_trusted_proxies)
+{
+	load_ok("[websocket]\ntrusted_proxies = 127.0.0.1 10.0.0.0/8\ntrusted_proxies = ::1 2001:db8::/32\n");
+	cr_assert_eq(cfg.nws_proxies, 4);
+	cr_assert_eq(cfg.ws_proxies[0].family, AF_INET);
+	cr_assert_eq(cfg.ws_proxies[0].prefix, 32);
+	cr_assert_eq(cfg.ws_proxies[1].prefix, 8);
+	cr_assert_eq(cfg.ws_proxies[1].addr[0], 10);
+	cr_assert_eq(cfg.ws_proxies[2].family, AF_INET6);
+	cr_assert_eq(cfg.ws_proxies[2].prefix, 128);
+	cr_assert_eq(cfg.ws_proxies[3].prefix, 32);
+	load_fails("[websocket]\ntrusted_proxies = 127.0.0.1 proxy.example\n", 2,
+	           "[websocket] trusted_proxies:", "\"proxy.example\"");
+	load_fails("[websocket]\ntrusted_proxies = 10.0.0.0/33\n", 2, "[websocket] trusted_proxies:", "10.0.0.0/33");
+	load_fails("[websocket]\ntrusted_proxies = ::1/129\n", 2, "[websocket] trusted_proxies:", NULL);
+	load_fails("[websocket]\ntrusted_proxies = 10.0.0.0/\n", 2, "[websocket] trusted_proxies:", NULL);
+	char many[512] = "[websocket]\ntrusted_proxies =";
+	for (int i = 0; i < 17; i++)
+		snprintf(many + strlen(many), sizeof many - strlen(many), " 10.0.0.%d", i);
+	strcat(many, "\n");
+	load_fails(many, 2, "[websocket] trusted_proxies:", "too many");
 }
