@@ -188,12 +188,16 @@ static void http_fail(struct conn *c, int status, const char *why, const char *d
 /* Take request bytes; returns how many of raw belonged to the request. */
 static size_t handshake(struct conn *c, struct ws *w, const uint8_t *raw, size_t n)
 {
-	if (!w->http && !(w->http = malloc(WS_MAX_REQUEST))) {
+	size_t old = w->http_len;
+	size_t take = n < WS_MAX_REQUEST - old ? n : WS_MAX_REQUEST - old;
+	/* sized to what came (a browser's head is ~500 bytes), not to the
+	 * 8 KiB allowed: thousands of handshakes must not fragment the heap */
+	char *nb = realloc(w->http, (old + take + 255) & ~(size_t)255);
+	if (!nb) {
 		conn_kill(c, "Out of memory");
 		return n;
 	}
-	size_t old = w->http_len;
-	size_t take = n < WS_MAX_REQUEST - old ? n : WS_MAX_REQUEST - old;
+	w->http = nb;
 	memcpy(w->http + old, raw, take);
 	w->http_len += (uint32_t)take;
 	/* say so at once when it is not HTTP at all (an IRC client, TLS) */

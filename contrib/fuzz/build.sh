@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build the libFuzzer harnesses fuzz_message, fuzz_session, fuzz_ts6 and fuzz_evcodec.
+# Build the libFuzzer harnesses fuzz_message, fuzz_session, fuzz_ts6, fuzz_evcodec and fuzz_ws.
 #
 #   contrib/fuzz/build.sh [BUILDDIR]
 #
@@ -63,9 +63,9 @@ for src in "$top"/src/*.c; do
 	objs="$objs $obj"
 done
 
-for h in fuzz_message fuzz_session fuzz_ts6 fuzz_evcodec; do
+for h in fuzz_message fuzz_session fuzz_ts6 fuzz_evcodec fuzz_ws; do
 	echo "  CCLD  $OUT/$h"
 	# shellcheck disable=SC2086
 	$CC $CFLAGS $linkflags $CPPFLAGS "$here/$h.c" $objs $LIBS -o "$OUT/$h"
 done
-echo "built: $OUT/fuzz_message $OUT/fuzz_session $OUT/fuzz_ts6 $OUT/fuzz_evcodec"
+echo "built: $OUT/fuzz_message $OUT/fuzz_session $OUT/fuzz_ts6 $OUT/fuzz_evcodec $OUT/fuzz_ws"

@@ -13,6 +13,11 @@
  *   channels  K channels x U members, every member sends M PRIVMSGs.
  *   churn     connect, register, join, part, quit in a loop.
  *
+ * --websocket: every client speaks IRC over WebSocket (RFC 6455, the
+ * IRCv3 text.ircv3.net subprotocol) to a websocket listener instead of
+ * plain TCP: an HTTP upgrade, then one masked frame per line out and one
+ * frame per line in (ircmini issue 13).
+ *
  * Only loopback targets are accepted: this is a bench tool, never a flood
  * tool. Every scenario is bounded by --timeout.
  *
@@ -74,6 +79,7 @@ static struct opts {
 	const char *oper;  /* "name:pass", sent by talkers (ngIRCd +F needs it) */
 	const char *umode; /* e.g. "+F", sent by talkers after OPER */
 	const char *label;
+	int websocket;     /* speak IRC over WebSocket */
 } O = {
 	.host = "127.0.0.1", .port = 6667, .scenario = -1,
 	.clients = -1, .members = -1, .senders = -1, .messages = -1,
@@ -170,6 +176,7 @@ struct client {
 	uint32_t inlen, incap;
 	char *out;             /* unsent output */
 	uint32_t outoff, outlen, outcap;
+	int ws_open;           /* --websocket: the 101 reply was read */
 	struct rx rx;
 };
 
@@ -287,6 +294,88 @@ static char *out_reserve(struct client *c, uint32_t n)
 	return c->out + c->outlen;
 }
 
+/* --websocket: each CRLF line as one masked text frame. The mask key is
+ * 0 (allowed: any 32-bit value is), so the payload goes out as it is and
+ * the generator spends nothing on masking. */
+static void ws_queue(struct client *c, const char *p, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(p, '\n', n);
+		size_t take = nl ? (size_t)(nl - p) + 1 : n;
+		size_t len = take;
+		while (len && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+			len--;
+		char *o = out_reserve(c, (uint32_t)len + 8);
+		size_t h = 0;
+		o[h++] = (char)0x81;
+		if (len < 126) {
+			o[h++] = (char)(0x80 | len);
+		} else {
+			o[h++] = (char)(0x80 | 126);
+			o[h++] = (char)(len >> 8);
+			o[h++] = (char)len;
+		}
+		memset(o + h, 0, 4);
+		h += 4;
+		memcpy(o + h, p, len);
+		c->outlen += (uint32_t)(h + len);
+		p += take;
+		n -= take;
+	}
+}
+
+/* --websocket: turn buf[0..len) (raw bytes: the 101 head, then frames)
+ * into "line\n" at buf[0..return) in place; the bytes from *rest on are
+ * an incomplete frame to carry. -1 if the upgrade was refused or the
+ * server closed. */
+static long ws_unframe(struct client *c, char *buf, size_t len, size_t *rest)
+{
+	size_t i = 0, o = 0;
+	*rest = 0;
+	if (!c->ws_open) {
+		char *e = memmem(buf, len, "\r\n\r\n", 4);
+		if (!e)
+			return 0;
+		if (len < 12 || memcmp(buf, "HTTP/1.1 101", 12) != 0) {
+			note_error("websocket_upgrade_refused");
+			return -1;
+		}
+		c->ws_open = 1;
+		i = (size_t)(e - buf) + 4;
+	}
+	while (len - i >= 2) {
+		const unsigned char *h = (const unsigned char *)buf + i;
+		size_t n = h[1] & 0x7f, hl = 2;
+		if (n == 126) {
+			if (len - i < 4)
+				break;
+			n = (size_t)h[2] << 8 | h[3];
+			hl = 4;
+		} else if (n == 127) {
+			if (len - i < 10)
+				break;
+			n = 0;
+			for (int k = 2; k < 10; k++)
+				n = n << 8 | h[k];
+			hl = 10;
+		}
+		if (len - i - hl < n)
+			break;
+		int op = h[0] & 0x0f;
+		if (op == 8)
+			return -1;
+		if (op == 1 || op == 2) {
+			/* o <= i always: every frame has a header of 2 bytes or more */
+			memmove(buf + o, buf + i + hl, n);
+			o += n;
+			buf[o++] = '\n';
+		}
+		i += hl + n;
+	}
+	*rest = i;
+	return (long)o;
+}
+
 __attribute__((format(printf, 2, 3)))
 static void sendf(struct client *c, const char *fmt, ...)
 {
@@ -297,8 +386,12 @@ static void sendf(struct client *c, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || n >= (int)sizeof tmp)
 		return;
-	memcpy(out_reserve(c, (uint32_t)n), tmp, (size_t)n);
-	c->outlen += (uint32_t)n;
+	if (O.websocket) {
+		ws_queue(c, tmp, (size_t)n);
+	} else {
+		memcpy(out_reserve(c, (uint32_t)n), tmp, (size_t)n);
+		c->outlen += (uint32_t)n;
+	}
 	if (c->state != ST_CONNECTING && flush_out(c) < 0)
 		on_closed(c, "write error");
 }
@@ -459,6 +552,17 @@ static void on_connected(struct client *c)
 	c->state = ST_REGISTERING;
 	h_add(&G.tcp, now_ns() - c->t_start);
 	set_events(c, EV_READ);
+	if (O.websocket) {
+		/* the frames may follow the request at once: the server keeps
+		 * what comes after the head */
+		static const char req[] =
+			"GET / HTTP/1.1\r\nHost: ircbench\r\nUpgrade: websocket\r\n"
+			"Connection: Upgrade\r\nSec-WebSocket-Key: aXJjYmVuY2hpcmNiZW5jaA==\r\n"
+			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: text.ircv3.net\r\n\r\n";
+		c->ws_open = 0;
+		memcpy(out_reserve(c, sizeof req - 1), req, sizeof req - 1);
+		c->outlen += sizeof req - 1;
+	}
 	sendf(c, "NICK %s\r\nUSER b 0 * :ircbench\r\n", c->nick);
 }
 
@@ -478,6 +582,15 @@ static void on_readable(struct client *c)
 	G.t_last_rx = now_ns();
 	char *p = RBUF, *end = RBUF + carry + (size_t)n;
 	c->inlen = 0;
+	size_t raw_rest = 0, raw_end = carry + (size_t)n;
+	if (O.websocket) {
+		long lines = ws_unframe(c, RBUF, raw_end, &raw_rest);
+		if (lines < 0) {
+			on_closed(c, "websocket closed");
+			return;
+		}
+		end = RBUF + lines;
+	}
 	while (p < end) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
@@ -492,6 +605,11 @@ static void on_readable(struct client *c)
 		p = nl + 1;
 	}
 	size_t rest = (size_t)(end - p);
+	if (O.websocket) {
+		/* every frame was a whole line: what is left is raw bytes */
+		p = RBUF + raw_rest;
+		rest = raw_end - raw_rest;
+	}
 	if (rest) {
 		if (rest > 65536) {
 			note_error("line_too_long");
@@ -594,7 +712,13 @@ static void pump(struct client *c)
 			p[n++] = '.';
 		p[n++] = '\r';
 		p[n++] = '\n';
-		c->outlen += (uint32_t)n;
+		if (O.websocket) {
+			char line[600];
+			memcpy(line, p, (size_t)n);
+			ws_queue(c, line, (size_t)n);
+		} else {
+			c->outlen += (uint32_t)n;
+		}
 		G.sent_total++;
 		any = 1;
 	}
@@ -1072,6 +1196,7 @@ static void usage(FILE *f)
 "  --oper N:P      talkers send OPER N P after registering\n"
 "  --umode M       talkers send MODE <nick> M after OPER (e.g. +F)\n"
 "  --label L       name printed in the summary (server)\n"
+"  --websocket     IRC over WebSocket (text.ircv3.net) to a websocket listener\n"
 "Output: human text on stderr, one 'ircbench key=value ...' line on stdout.\n");
 }
 
@@ -1085,7 +1210,7 @@ int main(int argc, char **argv)
 		{"sources", 1, 0, 'S'}, {"idle", 1, 0, 'i'}, {"size", 1, 0, 'z'},
 		{"cycles", 1, 0, 'y'}, {"duration", 1, 0, 'D'}, {"quiet", 1, 0, 'q'}, {"setup-conc", 1, 0, 'C'},
 		{"reg-timeout", 1, 0, 'R'}, {"oper", 1, 0, 'o'}, {"umode", 1, 0, 'M'}, {"label", 1, 0, 'l'},
-		{"help", 0, 0, 'H'}, {0, 0, 0, 0}};
+		{"websocket", 0, 0, 'W'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -1112,6 +1237,7 @@ int main(int argc, char **argv)
 		case 'o': O.oper = optarg; break;
 		case 'M': O.umode = optarg; break;
 		case 'l': O.label = optarg; break;
+		case 'W': O.websocket = 1; break;
 		case 'H': usage(stdout); return 0;
 		default: usage(stderr); return 1;
 		}
@@ -1246,7 +1372,7 @@ int main(int argc, char **argv)
 	char line[2048];
 	int n = 0;
 #define KV(...) (n += snprintf(line + n, sizeof line - (size_t)n, __VA_ARGS__))
-	KV("ircbench scenario=%s label=%s", sc, O.label);
+	KV("ircbench scenario=%s label=%s transport=%s", sc, O.label, O.websocket ? "websocket" : "tcp");
 	if (O.scenario == SC_CONNECT) {
 		int held = 0;
 		for (int i = 0; i < NC; i++)
