@@ -767,6 +767,8 @@ Test(config, bans_section)
 	load_fails("[bans]\nkline = nobody reason\n", 2, "[bans] kline:", "user@host");
 	load_fails("[bans]\ndline = 203.0.113.1/24 x\n", 2, "[bans] dline:", "CIDR");
 	load_fails("[bans]\ndline =\n", 2, "[bans] dline:", "mask and a reason");
+}
+
 /* ---- WebSocket (issue 13) */
 
 Test(config, websocket_listeners)
