@@ -63,9 +63,9 @@ for src in "$top"/src/*.c; do
 	objs="$objs $obj"
 done
 
-for h in fuzz_message fuzz_session fuzz_ts6 fuzz_evcodec fuzz_ws; do
+for h in fuzz_message fuzz_session fuzz_ts6 fuzz_evcodec fuzz_ws fuzz_bans; do
 	echo "  CCLD  $OUT/$h"
 	# shellcheck disable=SC2086
 	$CC $CFLAGS $linkflags $CPPFLAGS "$here/$h.c" $objs $LIBS -o "$OUT/$h"
 done
-echo "built: $OUT/fuzz_message $OUT/fuzz_session $OUT/fuzz_ts6 $OUT/fuzz_evcodec $OUT/fuzz_ws"
+echo "built: $OUT/fuzz_message $OUT/fuzz_session $OUT/fuzz_ts6 $OUT/fuzz_evcodec $OUT/fuzz_ws $OUT/fuzz_bans"

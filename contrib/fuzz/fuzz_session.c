@@ -48,6 +48,8 @@
 #include <ev.h>
 
 #include "channel.h"
+#include "addrlimit.h"
+#include "bans.h"
 #include "client.h"
 #include "config.h"
 #include "log.h"
@@ -326,7 +328,10 @@ static void teardown(void)
 	run_loop(1);
 	if (srv.connections != 0)
 		FAIL("%u connections still open after all clients closed", srv.connections);
-	if (srv.nicks || srv.channels || srv.ips || srv.users || srv.nchannels)
+	/* an operator's KLINE/DLINE must not carry over to the next input */
+	bans_free();
+	unlink(bans_path());
+	if (srv.nicks || srv.channels || addrlimit_entries() || srv.users || srv.nchannels)
 		FAIL("server state left after all clients closed (users %u, channels %u)",
 		     srv.users, srv.nchannels);
 }
@@ -358,6 +363,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(srv.cfg.opers[0].hash, sizeof srv.cfg.opers[0].hash,
 	         "$1$saltsalt$6SNdNaZLKst2LlSm7oPPL1");
 	srv.config_path = "(fuzz)";
+	/* the fake clients share one (unknown) address: 3 of the 4 slots fit,
+	 * the 4th is refused; no throttle (it would depend on wall time) */
+	srv.cfg.max_per_ip = 3;
+	srv.cfg.throttle_connects = 0;
+	/* bans and the cloak key go to a directory of our own */
+	static char state[] = "/tmp/ircmini-fuzz-XXXXXX";
+	if (mkdtemp(state))
+		snprintf(srv.cfg.state_directory, sizeof srv.cfg.state_directory, "%s", state);
+	snprintf(srv.cfg.cloak_secret, sizeof srv.cfg.cloak_secret, "fuzz-cloak-secret-0123");
 
 	srv.loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
 	if (!srv.loop)
