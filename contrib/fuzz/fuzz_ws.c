@@ -34,6 +34,7 @@
 
 #include <ev.h>
 
+#include "addrlimit.h"
 #include "client.h"
 #include "config.h"
 #include "listener.h"
@@ -261,7 +262,7 @@ static void fuzz_live(uint8_t flags, const uint8_t *p, size_t n)
 	fd = -1;
 	if (srv.connections != 0)
 		FAIL("%u connections still open after the client closed", srv.connections);
-	if (srv.nicks || srv.channels || srv.ips || srv.users)
+	if (srv.nicks || srv.channels || addrlimit_entries() || srv.users)
 		FAIL("server state left after the client closed");
 }
 
@@ -284,6 +285,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	srv.cfg.ws_proxies[0].addr[0] = 127;
 	srv.cfg.ws_proxies[0].prefix = 8;
 	srv.config_path = "(fuzz)";
+	/* one fake client per input: the limit holds; no throttle (it would
+	 * depend on wall time); the cloak key in a directory of our own */
+	srv.cfg.throttle_connects = 0;
+	static char state[] = "/tmp/ircmini-fuzz-ws-XXXXXX";
+	if (mkdtemp(state))
+		snprintf(srv.cfg.state_directory, sizeof srv.cfg.state_directory, "%s", state);
+	snprintf(srv.cfg.cloak_secret, sizeof srv.cfg.cloak_secret, "fuzz-cloak-secret-0123");
 	srv.loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
 	if (!srv.loop)
 		srv.loop = ev_default_loop(0);
