@@ -12,7 +12,15 @@ size_t casemap_fold(enum casemapping cm, char *dst, size_t cap, const char *src)
 int casemap_cmp(enum casemapping cm, const char *a, const char *b);
 const char *casemap_name(enum casemapping cm);
 
-/* Glob match (* and ?) of a mask against a string, case-folded. */
-int casemap_match(enum casemapping cm, const char *mask, const char *str);
+/* One byte folded: A-Z to a-z; under rfc1459 also []\\^ to {}|~
+ * (Scandinavian origin). Glob masks are in match.h. */
+static inline unsigned char casemap_fold_byte(enum casemapping cm, unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c + 32;
+	if (cm == CASEMAP_RFC1459 && c >= '[' && c <= '^')
+		return c + 32;
+	return c;
+}
 
 #endif

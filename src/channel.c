@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "match.h"
 #include "server.h"
 
 struct channel *channel_find(const char *name)
@@ -126,7 +127,7 @@ int channel_is_banned(const struct channel *ch, const struct client *c)
 		return 0;
 	client_mask(c, mask, sizeof mask);
 	for (const struct ban *b = ch->bans; b; b = b->next)
-		if (casemap_match(srv.cfg.casemapping, b->mask, mask))
+		if (match_glob(srv.cfg.casemapping, b->mask, mask))
 			return 1;
 	return 0;
 }

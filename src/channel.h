@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 #include <time.h>
-#include <uthash.h>
+#include "hashkey.h"
 
 #include "client.h"
 

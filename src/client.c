@@ -45,6 +45,18 @@ void client_set_nick(struct client *c, const char *nick)
 	HASH_ADD_STR(srv.nicks, key, c);
 }
 
+char *realname_dup(const char *name)
+{
+	size_t n = strnlen(name, REALNAME_MAX + 1);
+	if (n > REALNAME_MAX) {
+		n = REALNAME_MAX;
+		/* back off a cut UTF-8 sequence: continuation bytes are 10xxxxxx */
+		while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return strndup(name, n);
+}
+
 static int nick_special(char ch)
 {
 	return strchr("[]\\`_^{|}", ch) != NULL;

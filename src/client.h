@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <uthash.h>
+#include "hashkey.h"
 
 #include "conn.h"
 #include "netaddr.h"
@@ -15,6 +15,12 @@
 #define NICK_MAX 30
 #define USER_MAX 10
 #define HOST_MAX 63
+/* Real names are cut to this: every 311/352/314 reply carrying one still
+ * fits a 512-byte line with a 30-byte nick, 63-byte host and 50-byte
+ * channel, and a WHO mask tried on it costs at most 128 matcher steps per
+ * 64 mask characters (match.h). Common servers use 50 (solanum,
+ * UnrealIRCd) to 130 (InspIRCd); long real names are rare and decorative. */
+#define REALNAME_MAX 128
 
 enum {
 	REG_NICK = 1 << 0,
@@ -76,6 +82,9 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 struct client *client_find(const char *nick);
 /* Take `nick` (already validated and free) for c, updating the table. */
 void client_set_nick(struct client *c, const char *nick);
+/* A heap copy of a real name cut to REALNAME_MAX bytes (never inside a
+ * UTF-8 sequence), or NULL when out of memory. */
+char *realname_dup(const char *name);
 /* Valid per RFC 2812 + Modern IRC, within NICKLEN. */
 int nick_valid(const char *nick);
 /* "nick!user@host" into buf. */
@@ -96,7 +105,7 @@ struct whowas {
 	char nick[NICK_MAX + 1];
 	char user[USER_MAX + 1];
 	char host[HOST_MAX + 1];
-	char realname[64];
+	char realname[REALNAME_MAX + 1];
 	time_t when;
 };
 /* Iterate newest first; returns NULL at the end. */

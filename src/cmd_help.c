@@ -40,7 +40,7 @@ static const struct {
 	{ "QUIT", "QUIT [:reason] - disconnect" },
 	{ "REHASH", "REHASH - reload the configuration, as SIGHUP (IRC operators)" },
 	{ "SETNAME", "SETNAME :realname - change your real name (IRCv3 setname)" },
-	{ "STATS", "STATS k|d - list K-lines or D-lines (IRC operators)" },
+	{ "STATS", "STATS k|d|u|w - K-lines, D-lines, work counters (IRC operators); uptime" },
 	{ "TAGMSG", "TAGMSG target - a message of tags only (IRCv3 message-tags)" },
 	{ "TIME", "TIME [server] - the server's local time" },
 	{ "TOPIC", "TOPIC #chan [:topic] - show or set a channel's topic" },

@@ -83,7 +83,7 @@ HANDLER(cmd_user)
 	}
 	set_username(c, m->params[0]);
 	free(c->realname);
-	c->realname = strdup(m->params[3]);
+	c->realname = realname_dup(m->params[3]);
 	c->reg |= REG_USER;
 	client_try_register(c);
 }
@@ -125,13 +125,13 @@ HANDLER(cmd_setname)
 		send_line(c, ":%s FAIL SETNAME INVALID_REALNAME :Realname is not valid", srv.cfg.name);
 		return;
 	}
-	char *copy = strdup(name);
+	char *copy = realname_dup(name);
 	if (!copy)
 		return;
 	free(c->realname);
 	c->realname = copy;
 	struct fanout f;
-	fanout_init(&f, line_new(":%s SETNAME :%s", client_mask(c, mask, sizeof mask), name));
+	fanout_init(&f, line_new(":%s SETNAME :%s", client_mask(c, mask, sizeof mask), copy));
 	f.need = CAP_SETNAME;
 	fanout_peers(&f, c, 1);
 	fanout_done(&f);

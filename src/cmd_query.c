@@ -8,9 +8,11 @@
 #include "cap.h"
 #include "channel.h"
 #include "commands.h"
+#include "match.h"
 #include "numeric.h"
 #include "send.h"
 #include "server.h"
+#include "stats.h"
 
 /* ---- registration burst parts */
 
@@ -88,7 +90,7 @@ static int target_is_us(struct client *c, const struct message *m, int idx)
 	if (m->nparams <= idx || !m->params[idx][0])
 		return 1;
 	const char *t = m->params[idx];
-	if (casemap_match(srv.cfg.casemapping, t, srv.cfg.name))
+	if (match_glob(srv.cfg.casemapping, t, srv.cfg.name))
 		return 1;
 	struct client *on = client_find(t);
 	if (on && client_registered(on))
@@ -146,7 +148,7 @@ HANDLER(cmd_links)
 	if (m->nparams >= 2 && !target_is_us(c, m, 0))
 		return;
 	const char *mask = m->nparams >= 1 && m->params[m->nparams - 1][0] ? m->params[m->nparams - 1] : "*";
-	if (casemap_match(srv.cfg.casemapping, mask, srv.cfg.name))
+	if (match_glob(srv.cfg.casemapping, mask, srv.cfg.name))
 		send_numeric(c, RPL_LINKS, "%s %s :0 %s", srv.cfg.name, srv.cfg.name, srv.cfg.description);
 	send_numeric(c, RPL_ENDOFLINKS, "%s :End of /LINKS list", mask);
 }
@@ -205,7 +207,7 @@ HANDLER(cmd_whois)
 {
 	/* "WHOIS <server> <nick>" asks the server named (or the one a nick is
 	 * on, as irssi's "WHOIS nick nick"); we are the only one */
-	if (m->nparams > 1 && !casemap_match(srv.cfg.casemapping, m->params[0], srv.cfg.name)) {
+	if (m->nparams > 1 && !match_glob(srv.cfg.casemapping, m->params[0], srv.cfg.name)) {
 		struct client *on = client_find(m->params[0]);
 		if (!on || !client_registered(on)) {
 			send_numeric(c, ERR_NOSUCHSERVER, "%s :No such server", m->params[0]);
@@ -247,9 +249,11 @@ HANDLER(cmd_whowas)
 	const char *nick = m->params[0];
 	int max = m->nparams > 1 ? atoi(m->params[1]) : 0, found = 0;
 	const struct whowas *w;
+	struct matcher mt;
+	match_compile(&mt, srv.cfg.casemapping, nick);
 	for (int i = 0; (w = whowas_get(i)); i++) {
 		/* RFC 2812 3.6.3: wildcards are allowed */
-		if (!casemap_match(srv.cfg.casemapping, nick, w->nick))
+		if (!match_exec(&mt, w->nick))
 			continue;
 		send_numeric(c, RPL_WHOWASUSER, "%s %s %s * :%s", w->nick, w->user, w->host, w->realname);
 		char when[64];
@@ -272,12 +276,18 @@ struct who_req {
 	int opers_only;
 };
 
-static int shares_channel(const struct client *a, const struct client *b)
+/* Mark everyone sharing a channel with c (epoch), once per query: testing
+ * each invisible user's channels against c's cost c's channels x theirs
+ * per user (47 ms per WHO with 5,000 +i users in 50 channels). */
+static unsigned long mark_co_members(struct client *c)
 {
-	for (const struct member *m = a->chans; m; m = m->unext)
-		if (channel_member(m->chan, b))
-			return 1;
-	return 0;
+	unsigned long epoch = ++srv.epoch;
+	for (struct member *m = c->chans; m; m = m->unext)
+		for (struct member *p = m->chan->members; p; p = p->cnext) {
+			p->cl->epoch = epoch;
+			work.overlap++;
+		}
+	return epoch;
 }
 
 static void who_reply(struct client *c, const struct who_req *rq, struct client *t,
@@ -331,12 +341,12 @@ static void who_reply(struct client *c, const struct who_req *rq, struct client 
 	send_numeric(c, RPL_WHOSPCRPL, "%s", out);
 }
 
-static int who_match(const char *mask, const struct client *t)
+/* Modern IRC: the mask is tried on nick, user, host, server and real name
+ * (the real name is capped at REALNAME_MAX, so each try is bounded) */
+static int who_match(const struct matcher *mt, const struct client *t)
 {
-	enum casemapping cm = srv.cfg.casemapping;
-	return casemap_match(cm, mask, t->nick) || casemap_match(cm, mask, t->user) ||
-	       casemap_match(cm, mask, t->host) || casemap_match(cm, mask, srv.cfg.name) ||
-	       (t->realname && casemap_match(cm, mask, t->realname));
+	return match_exec(mt, t->nick) || match_exec(mt, t->user) || match_exec(mt, t->host) ||
+	       match_exec(mt, srv.cfg.name) || (t->realname && match_exec(mt, t->realname));
 }
 
 HANDLER(cmd_who)
@@ -383,13 +393,24 @@ HANDLER(cmd_who)
 				who_reply(c, &rq, exact, NULL, NULL);
 		} else {
 			int all = strcmp(mask, "0") == 0 || strcmp(mask, "*") == 0;
+			struct matcher mt;   /* compiled once for the whole walk */
+			match_compile(&mt, srv.cfg.casemapping, mask);
+			unsigned long peers = 0;   /* epoch of c's co-members, once marked */
 			struct client *t, *tmp;
 			HASH_ITER(hh, srv.nicks, t, tmp) {
+				/* the asker's sendq overflowed: the rest would be dropped */
+				if (c->conn.flags & CONN_DEAD)
+					break;
+				work.walk++;
 				if (!client_registered(t) || (rq.opers_only && !(t->umodes & UMODE_OPER)))
 					continue;
-				if (t != c && t->umodes & UMODE_INVISIBLE && !shares_channel(c, t))
-					continue;
-				if (all || who_match(mask, t))
+				if (t != c && t->umodes & UMODE_INVISIBLE) {
+					if (!peers)
+						peers = mark_co_members(c);
+					if (t->epoch != peers)
+						continue;
+				}
+				if (all || who_match(&mt, t))
 					who_reply(c, &rq, t, NULL, NULL);
 			}
 		}

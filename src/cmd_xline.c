@@ -125,19 +125,13 @@ static void stats_line(const struct xban *b, void *arg)
 	             b->e.kind, b->e.mask, left, b->setter, b->e.reason);
 }
 
-HANDLER(cmd_stats)
+/* STATS k and d (cmd_stats.c dispatches); 0 when refused (481 sent) */
+int xline_stats(struct client *c, char q)
 {
-	char q = m->nparams > 0 ? m->params[0][0] : '\0';
-	switch (q) {
-	case 'k': case 'K': case 'd': case 'D':
-		if (need_oper(c))
-			return;
-		bans_foreach(q == 'k' || q == 'K' ? BAN_K : BAN_D, stats_line, c);
-		break;
-	default:
-		break;
-	}
-	send_numeric(c, RPL_ENDOFSTATS, "%c :End of /STATS report", q ? q : '*');
+	if (need_oper(c))
+		return 0;
+	bans_foreach(q == 'k' || q == 'K' ? BAN_K : BAN_D, stats_line, c);
+	return 1;
 }
 
 HANDLER(cmd_rehash)

@@ -34,11 +34,15 @@ HANDLER(cmd_time); HANDLER(cmd_admin); HANDLER(cmd_info); HANDLER(cmd_away);
 HANDLER(cmd_links);
 /* cmd_help.c */
 HANDLER(cmd_help);
+/* cmd_stats.c */
+HANDLER(cmd_stats);
 /* cmd_oper.c */
 HANDLER(cmd_oper); HANDLER(cmd_kill); HANDLER(cmd_wallops);
 /* cmd_xline.c */
 HANDLER(cmd_kline); HANDLER(cmd_unkline); HANDLER(cmd_dline); HANDLER(cmd_undline);
-HANDLER(cmd_stats); HANDLER(cmd_rehash);
+HANDLER(cmd_rehash);
+/* STATS k/d for cmd_stats(): 0 when c is not an operator (481 sent) */
+int xline_stats(struct client *c, char q);
 
 /* Parts of the registration burst, also used by their commands. */
 void send_isupport(struct client *c);

@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 
+	hashkey_init();   /* before the first table insert */
 	srv.loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
 	if (!srv.loop)
 		srv.loop = ev_default_loop(0);

@@ -1,4 +1,4 @@
-/* test_casemap.c - casemap_fold / casemap_cmp / casemap_match */
+/* test_casemap.c - casemap_fold / casemap_cmp (glob masks: test_match.c) */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -90,80 +90,4 @@ Test(cmp, high_bytes_compare_unsigned)
 	/* a byte >= 0x80 sorts after ASCII and never folds */
 	cr_assert_gt(casemap_cmp(CASEMAP_RFC1459, "\xc3", "z"), 0);
 	cr_assert_neq(casemap_cmp(CASEMAP_RFC1459, "\xc3\x89", "\xc3\xa9"), 0);
-}
-
-/* ---- glob match */
-
-Test(match, literal_and_case)
-{
-	cr_assert(casemap_match(CASEMAP_RFC1459, "nick!user@host", "NICK!User@HOST"));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "nick!user@host", "nick!user@hos"));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "nick!user@hos", "nick!user@host"));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "", ""));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "", "a"));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "a", ""));
-}
-
-Test(match, star)
-{
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*", ""));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*", "anything at all"));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*!*@*", "n!u@h"));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*!*@*.example.org", "n!u@a.b.example.org"));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "*!*@*.example.org", "n!u@example.org"));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "bad*", "BADGUY"));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*guy", "badguy"));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "*guy", "badguys"));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "a**b", "ab"));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "a*b*c", "aXXbYYbZZc"));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "a*b*c", "aXXbYYbZZ"));
-	/* backtracking past a false partial match */
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*abc", "ababc"));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*aab", "aaab"));
-}
-
-Test(match, question_mark)
-{
-	cr_assert(casemap_match(CASEMAP_RFC1459, "n?ck", "nick"));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "???", "abc"));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "???", "ab"));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "???", "abcd"));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "?", ""));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*?", "x"));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "*?", ""));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "?*?", "xy"));
-}
-
-Test(match, case_folded_per_mapping)
-{
-	cr_assert(casemap_match(CASEMAP_RFC1459, "[foo]*", "{FOO}!u@h"));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*|*", "a\\b"));
-	cr_assert_not(casemap_match(CASEMAP_ASCII, "[foo]*", "{FOO}!u@h"));
-	cr_assert(casemap_match(CASEMAP_ASCII, "[foo]*", "[FOO]!u@h"));
-}
-
-Test(match, pathological_masks_terminate, .timeout = 10)
-{
-	/* a naive recursive matcher is exponential here; the test only needs
-	 * to finish (the timeout is a safety net, not a measurement) */
-	static char s[20001];
-	memset(s, 'a', sizeof s - 1);
-	s[sizeof s - 1] = '\0';
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "*a*a*a*a*a*b", s));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", s));
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*a*a*a*a*a*a", s));
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, "*?*?*?*?*?*?*b", s));
-	s[sizeof s - 2] = 'B';
-	cr_assert(casemap_match(CASEMAP_RFC1459, "*a*a*a*a*a*b", s));
-}
-
-Test(match, long_mask_of_stars)
-{
-	char mask[4001];
-	memset(mask, '*', sizeof mask - 1);
-	mask[sizeof mask - 1] = '\0';
-	cr_assert(casemap_match(CASEMAP_RFC1459, mask, ""));
-	cr_assert(casemap_match(CASEMAP_RFC1459, mask, "whatever"));
-	mask[sizeof mask - 2] = 'z';
-	cr_assert_not(casemap_match(CASEMAP_RFC1459, mask, "whatever"));
 }
