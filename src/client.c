@@ -168,9 +168,9 @@ void client_try_register(struct client *c)
 	conn_set_tlist(&c->conn, TL_ACTIVE);
 	/* the log maps each cloak to its address; the cloak only when there is one */
 	if (strcmp(c->host, c->ip) != 0)
-		log_info("registered %s!%s@%s (%s)", c->nick, c->user, c->ip, c->host);
+		log_conn(LOG_INFO, "registered %s!%s@%s (%s)", c->nick, c->user, c->ip, c->host);
 	else
-		log_info("registered %s!%s@%s", c->nick, c->user, c->ip);
+		log_conn(LOG_INFO, "registered %s!%s@%s", c->nick, c->user, c->ip);
 
 	send_numeric(c, RPL_WELCOME, ":Welcome to the %s IRC Network %s!%s@%s",
 	             srv.cfg.network, c->nick, c->user, c->host);
@@ -247,8 +247,11 @@ static void on_line(struct conn *conn, char *line, size_t len)
 	struct client *c = client_of(conn);
 	struct message m;
 
-	if (srv.debug)
-		log_debug("%d> %s", conn_fd(conn), line);
+	if (srv.debug) {
+		char shown[MSG_MAXLINE + 8192];   /* tags may fill 8 KiB more */
+		msg_redact(line, shown, sizeof shown);
+		log_debug("%d> %s", conn_fd(conn), shown);
+	}
 	/* a lone CR inside a line must not reach other clients as a line break */
 	for (char *p = memchr(line, '\r', len); p; p = memchr(p, '\r', len - (size_t)(p - line)))
 		*p = ' ';
@@ -309,7 +312,7 @@ static void on_closed(struct conn *conn, const char *reason)
 		if (c->umodes & UMODE_OPER)
 			srv.opers--;
 	}
-	log_info("disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", c->ip, reason);
+	log_conn(LOG_INFO, "disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", c->ip, reason);
 	ts6_client_gone(c);
 	while (c->chans)
 		channel_remove(c->chans->chan, c);
@@ -434,5 +437,5 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 	c->tls = (uint8_t)tls;
 	srv.connections++;
 	conn_start(&c->conn, fd);
-	log_info("connect from %s%s%s", c->ip, ws ? " (WebSocket)" : "", tls ? " (TLS)" : "");
+	log_conn(LOG_INFO, "connect from %s%s%s", c->ip, ws ? " (WebSocket)" : "", tls ? " (TLS)" : "");
 }

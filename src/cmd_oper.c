@@ -28,7 +28,7 @@ HANDLER(cmd_oper)
 	const char *h = crypt_r(m->params[1], o->hash, &cd);
 	if (!h || strcmp(h, o->hash) != 0) {
 		send_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
-		log_warn("failed OPER %s by %s@%s", o->name, c->nick, c->ip);
+		log_conn(LOG_WARN, "failed OPER %s by %s@%s", o->name, c->nick, c->ip);
 		return;
 	}
 	if (!(c->umodes & UMODE_OPER)) {

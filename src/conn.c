@@ -607,7 +607,10 @@ static void resume_input(struct conn *c, uint16_t held_by)
 {
 	c->flags &= (uint16_t)~held_by;
 	size_t have = c->inlen;
-	memcpy(rbuf, c->inbuf, have);
+	/* inbuf is NULL when the line that tripped flood control was the last
+	 * of its read; memcpy from NULL is undefined even for 0 bytes */
+	if (have)
+		memcpy(rbuf, c->inbuf, have);
 	consume(c, have);
 	/* bytes OpenSSL decrypted meanwhile raise no epoll event */
 	if (c->tls && !(c->flags & (CONN_DEAD | CONN_THROTTLED | CONN_BACKLOG)) && tls_pending(c->tls) > 0)
@@ -805,6 +808,9 @@ void conn_configure(size_t sendq, size_t recvq, int flood_burst, int flood_rate,
 	lim.flood_on = flood_burst > 0;
 	lim.flood_step = flood_rate > 0 ? 1.0 / flood_rate : 0;
 	lim.flood_max = flood_burst * lim.flood_step;
+	/* held input is looked at every 0.1 s, or every line's worth of
+	 * penalty when lines are allowed faster than that */
+	throttle_w.repeat = lim.flood_step > 0 && lim.flood_step < 0.1 ? lim.flood_step : 0.1;
 	lim.timeout[TL_UNREG] = reg_timeout;
 	lim.timeout[TL_ACTIVE] = ping_interval;
 	lim.timeout[TL_PINGED] = ping_timeout;
@@ -821,5 +827,4 @@ void conn_init(struct ev_loop *l, const struct conn_handlers *h)
 	ev_init(&timeout_w, on_timeout);
 	ev_init(&throttle_w, on_throttle);
 	ev_idle_init(&backlog_w, on_backlog_idle);
-	throttle_w.repeat = 0.1;
 }

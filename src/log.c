@@ -10,6 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* connection-event lines: a burst of LOGCONN_BURST, then LOGCONN_RATE per
+ * second; the rest are counted and the count logged when lines flow again */
+#define LOGCONN_BURST 100
+#define LOGCONN_RATE 20
+
 int log_level = LOG_INFO;
 
 static const char *const names[] = { "error", "warn", "info", "debug" };
@@ -59,10 +64,26 @@ void log_msg(int level, const char *fmt, ...)
 		n = snprintf(buf, sizeof buf, "<%d>%s: ", prio[level], names[level]);
 	else
 		n = snprintf(buf, sizeof buf, "ircmini: %s: ", names[level]);
+	char text[sizeof buf];
 	va_start(ap, fmt);
-	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	size_t len = strlen(buf);
+	/* the text carries client bytes (QUIT and KILL reasons, nicks, -d
+	 * lines): control bytes would reach a terminal (ESC sequences) or
+	 * forge log lines, so they are written as \xNN */
+	size_t len = (size_t)n;
+	for (const unsigned char *p = (const unsigned char *)text; *p && len + 5 < sizeof buf; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			static const char hex[] = "0123456789abcdef";
+			buf[len++] = '\\';
+			buf[len++] = 'x';
+			buf[len++] = hex[*p >> 4];
+			buf[len++] = hex[*p & 15];
+		} else {
+			buf[len++] = (char)*p;
+		}
+	}
+	buf[len] = '\0';
 	if (len < sizeof buf - 1)
 		buf[len++] = '\n';
 	else
@@ -70,4 +91,29 @@ void log_msg(int level, const char *fmt, ...)
 	/* one write per line so concurrent writers never interleave mid-line */
 	ssize_t w = write(2, buf, len);
 	(void)w;
+}
+
+int log_conn_allow(void)
+{
+	static double tokens = LOGCONN_BURST, last;
+	static unsigned long dropped;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	if (last > 0) {
+		tokens += (now - last) * LOGCONN_RATE;
+		if (tokens > LOGCONN_BURST)
+			tokens = LOGCONN_BURST;
+	}
+	last = now;
+	if (tokens < 1) {
+		dropped++;
+		return 0;
+	}
+	tokens -= 1;
+	if (dropped) {
+		log_msg(LOG_WARN, "connection storm: %lu connection log lines suppressed", dropped);
+		dropped = 0;
+	}
+	return 1;
 }

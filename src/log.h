@@ -14,6 +14,11 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+/* Lines about one connection (connect, register, refuse, disconnect, a
+ * failed OPER): rate-limited together, so a connection storm cannot flood
+ * the journal; what is dropped is counted and reported. */
+int log_conn_allow(void);
+#define log_conn(level, ...) do { if (log_level >= (level) && log_conn_allow()) log_msg((level), __VA_ARGS__); } while (0)
 #define log_debug(...) do { if (log_level >= LOG_DEBUG) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
 
 #endif

@@ -1,7 +1,9 @@
 /* message.c - see message.h */
 #include "message.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static char *skip_spaces(char *p)
 {
@@ -96,4 +98,45 @@ size_t msg_build(char *out, size_t max, const char *prefix, const char *command,
 	out[len++] = '\r';
 	out[len++] = '\n';
 	return len;
+}
+
+/* end of the word at p (a space or NUL), then past the spaces after it */
+static const char *next_word(const char *p)
+{
+	while (*p && *p != ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+void msg_redact(const char *line, char *out, size_t cap)
+{
+	static const struct { const char *cmd; int keep; } secret[] = {
+		{ "PASS", 0 }, { "OPER", 1 }, { "AUTHENTICATE", 0 },
+	};
+	const char *p = line;
+	while (*p == ' ')
+		p++;
+	if (*p == '@')
+		p = next_word(p);
+	if (*p == ':')
+		p = next_word(p);
+	size_t n = strcspn(p, " ");
+	int keep = -1;
+	for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
+		if (strlen(secret[i].cmd) == n && strncasecmp(p, secret[i].cmd, n) == 0)
+			keep = secret[i].keep;
+	if (keep >= 0) {
+		p = next_word(p);
+		/* a trailing parameter holds everything after it: no more to keep */
+		for (; keep > 0 && *p && *p != ':'; keep--)
+			p = next_word(p);
+		if (*p) {
+			snprintf(out, cap, "%.*s%s***", (int)(p - line), line,
+			         p > line && p[-1] == ' ' ? "" : " ");
+			return;
+		}
+	}
+	snprintf(out, cap, "%s", line);
 }

@@ -37,6 +37,10 @@ enum msg_status msg_parse(char *line, struct message *m);
 size_t msg_build(char *out, size_t max, const char *prefix, const char *command,
                  int nparams, const char *const *params);
 
+/* A copy of a raw line for the -d log, with the secrets of PASS, OPER
+ * (its second parameter) and AUTHENTICATE replaced by "***". */
+void msg_redact(const char *line, char *out, size_t cap);
+
 /* True if `s` may appear as a middle (non-trailing) parameter. */
 int msg_is_middle(const char *s);
 

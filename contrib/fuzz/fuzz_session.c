@@ -73,6 +73,7 @@ struct slot {
 };
 
 static struct slot slots[NSLOTS];
+static int flood;   /* FUZZ_FLOOD=1: flood control on */
 
 #define FAIL(...)                                                      \
 	do {                                                           \
@@ -314,6 +315,13 @@ static void do_chunk(const uint8_t *p, size_t n)
 	/* the server reads at most 8 KiB per readiness event */
 	run_loop(2 + (int)(n / 8192));
 	drain_all();
+	/* held-back input resumes on the throttle timer: let it fire (bounded) */
+	for (int k = 0; flood && k < 6; k++) {
+		ev_sleep(0.002);
+		ev_now_update(srv.loop);
+		run_loop(1);
+		drain_all();
+	}
 	check_state();
 }
 
@@ -344,8 +352,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	config_defaults(&srv.cfg);
 	snprintf(srv.cfg.name, sizeof srv.cfg.name, "irc.fuzz");
 	srv.cfg.log_level = LOG_ERROR;
-	/* flood control would hold input back and hide the handlers */
-	srv.cfg.flood_burst = 0;
+	/* flood control would hold input back and hide the handlers; with
+	 * FUZZ_FLOOD=1 it is on instead, with a burst of 3 lines and a rate
+	 * so high that held input resumes within a millisecond or two, so the
+	 * throttle and resume paths (conn.c) run in every input */
+	flood = getenv("FUZZ_FLOOD") && atoi(getenv("FUZZ_FLOOD")) > 0;
+	srv.cfg.flood_burst = flood ? 3 : 0;
+	srv.cfg.flood_rate = 1000;
 	/* timers must not fire mid-run: results would depend on wall time */
 	srv.cfg.registration_timeout = 1000000;
 	srv.cfg.ping_interval = 1000000;

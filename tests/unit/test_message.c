@@ -370,3 +370,31 @@ Test(build, exactly_fits)
 	cr_assert_eq(msg_build(out, 9, NULL, "PING", 1, p), 9);
 	cr_assert(memcmp(out, "PING ab\r\n", 9) == 0);
 }
+
+/* ---- -d log redaction (issue 15, item 15) */
+
+static const char *redacted(const char *line)
+{
+	static char out[600];
+	msg_redact(line, out, sizeof out);
+	return out;
+}
+
+Test(redact, secrets_are_hidden)
+{
+	cr_assert_str_eq(redacted("PASS hunter2"), "PASS ***");
+	cr_assert_str_eq(redacted("pass :hunter2 with spaces"), "pass ***");
+	cr_assert_str_eq(redacted("OPER boss hunter2"), "OPER boss ***");
+	cr_assert_str_eq(redacted("OPER :boss hunter2"), "OPER ***");
+	cr_assert_str_eq(redacted("@label=a :me!u@h Oper  boss  hunter2"), "@label=a :me!u@h Oper  boss  ***");
+	cr_assert_str_eq(redacted("AUTHENTICATE aHVudGVyMg=="), "AUTHENTICATE ***");
+}
+
+Test(redact, everything_else_is_kept)
+{
+	cr_assert_str_eq(redacted("PRIVMSG #c :PASS hunter2"), "PRIVMSG #c :PASS hunter2");
+	cr_assert_str_eq(redacted("PASS"), "PASS");
+	cr_assert_str_eq(redacted("OPER boss"), "OPER boss");
+	cr_assert_str_eq(redacted("PASSWORD x"), "PASSWORD x");
+	cr_assert_str_eq(redacted(""), "");
+}
