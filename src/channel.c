@@ -7,6 +7,7 @@
 
 #include "match.h"
 #include "server.h"
+#include "stats.h"
 
 struct channel *channel_find(const char *name)
 {
@@ -75,6 +76,24 @@ struct member *channel_add(struct channel *ch, struct client *c, uint8_t modes)
 	return m;
 }
 
+static void drop_invite(struct invite *i)
+{
+	if (i->cprev)
+		i->cprev->cnext = i->cnext;
+	else
+		i->ch->invites = i->cnext;
+	if (i->cnext)
+		i->cnext->cprev = i->cprev;
+	if (i->uprev)
+		i->uprev->unext = i->unext;
+	else
+		i->cl->invites = i->unext;
+	if (i->unext)
+		i->unext->uprev = i->uprev;
+	i->cl->ninvites--;
+	free(i);
+}
+
 static void free_channel(struct channel *ch)
 {
 	HASH_DEL(srv.channels, ch);
@@ -86,11 +105,8 @@ static void free_channel(struct channel *ch)
 		free(b->by);
 		free(b);
 	}
-	while (ch->invites) {
-		struct invite *i = ch->invites;
-		ch->invites = i->next;
-		free(i);
-	}
+	while (ch->invites)
+		drop_invite(ch->invites);
 	free(ch->topic);
 	free(ch->topic_by);
 	free(ch->chkey);
@@ -132,29 +148,58 @@ int channel_is_banned(const struct channel *ch, const struct client *c)
 	return 0;
 }
 
+static struct invite *find_invite(const struct channel *ch, const struct client *c)
+{
+	/* the client's list: at most max_channels long */
+	for (struct invite *i = c->invites; i; i = i->unext)
+		if (i->ch == ch)
+			return i;
+	return NULL;
+}
+
 int channel_is_invited(const struct channel *ch, const struct client *c)
 {
-	for (const struct invite *i = ch->invites; i; i = i->next)
-		if (i->cl == c)
-			return 1;
-	return 0;
+	return find_invite(ch, c) != NULL;
+}
+
+void channel_invite(struct channel *ch, struct client *c)
+{
+	if (find_invite(ch, c))
+		return;
+	if (c->invites && c->ninvites >= (unsigned)(srv.cfg.max_channels > 0 ? srv.cfg.max_channels : 1)) {
+		struct invite *old = c->invites;
+		while (old->unext)
+			old = old->unext;
+		drop_invite(old);
+	}
+	struct invite *i = calloc(1, sizeof *i);
+	if (!i)
+		return;
+	i->ch = ch;
+	i->cl = c;
+	i->cnext = ch->invites;
+	if (ch->invites)
+		ch->invites->cprev = i;
+	ch->invites = i;
+	i->unext = c->invites;
+	if (c->invites)
+		c->invites->uprev = i;
+	c->invites = i;
+	c->ninvites++;
+}
+
+void channel_uninvite(struct channel *ch, struct client *c)
+{
+	struct invite *i = find_invite(ch, c);
+	if (i)
+		drop_invite(i);
 }
 
 void channel_forget_invites(struct client *c)
 {
-	/* invites are rare and short-lived: a scan of all channels is fine on
-	 * quit only when some invite exists */
-	struct channel *ch, *tmp;
-	HASH_ITER(hh, srv.channels, ch, tmp) {
-		for (struct invite **pp = &ch->invites; *pp;) {
-			if ((*pp)->cl == c) {
-				struct invite *i = *pp;
-				*pp = i->next;
-				free(i);
-			} else {
-				pp = &(*pp)->next;
-			}
-		}
+	while (c->invites) {
+		work.invites++;
+		drop_invite(c->invites);
 	}
 }
 

@@ -41,8 +41,13 @@ struct ban {
 	time_t when;
 };
 
+/* An invitation, linked from both ends, so either one going away removes
+ * it at the cost of what that end holds (issue 15: a disconnect used to
+ * walk every channel). A client holds at most max_channels of them. */
 struct invite {
-	struct invite *next;
+	struct invite *cnext, *cprev;  /* in the channel's list */
+	struct invite *unext, *uprev;  /* in the client's list */
+	struct channel *ch;
 	struct client *cl;
 };
 
@@ -73,6 +78,12 @@ struct member *channel_add(struct channel *ch, struct client *c, uint8_t modes);
 int channel_remove(struct channel *ch, struct client *c);
 int channel_is_banned(const struct channel *ch, const struct client *c);
 int channel_is_invited(const struct channel *ch, const struct client *c);
+/* Record an invitation of c to ch (no-op if there is one); the oldest of
+ * c's goes when c holds max_channels. */
+void channel_invite(struct channel *ch, struct client *c);
+/* Use up c's invitation to ch, if any. */
+void channel_uninvite(struct channel *ch, struct client *c);
+/* Drop every invitation c holds (c is leaving). */
 void channel_forget_invites(struct client *c);
 /* "+ntk key" style for 324 (key shown only to members). */
 void channel_mode_string(const struct channel *ch, int show_key, char *buf, size_t len);

@@ -53,17 +53,20 @@ struct client {
 	char *account;             /* services account logged in to, NULL = none */
 	char uid[10];              /* TS6 UID: our SID + 6 */
 	struct member *chans;      /* this client's memberships */
+	struct invite *invites;    /* invitations held (channel.h), newest first */
 	unsigned long epoch;
 	time_t signon;
 	time_t last_msg;           /* for WHOIS idle */
 	uint32_t caps;             /* negotiated IRCv3 capabilities */
 	uint16_t nchans;
+	uint16_t ninvites;
 	uint8_t reg;
 	uint8_t umodes;
 	uint8_t tls;
 	uint8_t cap_version;
 	uint8_t sasl;              /* a SASL exchange is in progress (ts6.c) */
 	uint8_t sasl_done;         /* SASL succeeded: 907 on another try */
+	uint8_t oper_fails;        /* failed OPER attempts (cmd_oper.c) */
 };
 
 static inline struct client *client_of(struct conn *c)

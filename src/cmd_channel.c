@@ -9,6 +9,7 @@
 #include "numeric.h"
 #include "send.h"
 #include "server.h"
+#include "stats.h"
 
 /* Split a comma list in place; returns the next item or NULL. */
 static char *next_item(char **cursor)
@@ -88,17 +89,6 @@ static void part_all(struct client *c)
 	}
 }
 
-static void remove_invite(struct channel *ch, struct client *c)
-{
-	for (struct invite **pp = &ch->invites; *pp; pp = &(*pp)->next)
-		if ((*pp)->cl == c) {
-			struct invite *i = *pp;
-			*pp = i->next;
-			free(i);
-			return;
-		}
-}
-
 static void join_one(struct client *c, const char *name, const char *key)
 {
 	char mask[160];
@@ -141,7 +131,7 @@ static void join_one(struct client *c, const char *name, const char *key)
 			return;
 		}
 		if (invited)
-			remove_invite(ch, c);
+			channel_uninvite(ch, c);
 	}
 	if (!channel_add(ch, c, modes))
 		return;
@@ -247,9 +237,14 @@ HANDLER(cmd_names)
 {
 	if (m->nparams < 1 || !m->params[0][0]) {
 		struct channel *ch, *tmp;
-		HASH_ITER(hh, srv.channels, ch, tmp)
+		HASH_ITER(hh, srv.channels, ch, tmp) {
+			/* the asker's sendq overflowed: the rest would be dropped */
+			if (c->conn.flags & CONN_DEAD)
+				break;
+			work.walk++;
 			if (channel_visible_to(ch, c))
 				names_lines(c, ch);
+		}
 		/* RFC 2812 (RPL_ENDOFNAMES): all channels, then one 366 */
 		send_numeric(c, RPL_ENDOFNAMES, "* :End of /NAMES list");
 		return;
@@ -283,8 +278,12 @@ HANDLER(cmd_list)
 		}
 	} else {
 		struct channel *ch, *tmp;
-		HASH_ITER(hh, srv.channels, ch, tmp)
+		HASH_ITER(hh, srv.channels, ch, tmp) {
+			if (c->conn.flags & CONN_DEAD)
+				break;   /* as in NAMES */
+			work.walk++;
 			list_one(c, ch);
+		}
 	}
 	send_numeric(c, RPL_LISTEND, ":End of /LIST");
 }
@@ -388,14 +387,7 @@ HANDLER(cmd_invite)
 		send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator", ch->name);
 		return;
 	}
-	if (!channel_is_invited(ch, t)) {
-		struct invite *i = calloc(1, sizeof *i);
-		if (i) {
-			i->cl = t;
-			i->next = ch->invites;
-			ch->invites = i;
-		}
-	}
+	channel_invite(ch, t);
 	send_numeric(c, RPL_INVITING, "%s %s", t->nick, ch->name);
 	if (t->away)
 		send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);

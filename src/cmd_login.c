@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "numeric.h"
 #include "send.h"
+#include "secret.h"
 #include "server.h"
 
 HANDLER(cmd_pass)
@@ -17,7 +18,7 @@ HANDLER(cmd_pass)
 		send_numeric(c, ERR_ALREADYREGISTERED, ":You may not reregister");
 		return;
 	}
-	if (srv.cfg.password[0] && strcmp(m->params[0], srv.cfg.password) == 0)
+	if (srv.cfg.password[0] && secret_equal(m->params[0], srv.cfg.password))
 		c->reg |= REG_PASS;
 	else
 		c->reg &= (uint8_t)~REG_PASS;

@@ -10,27 +10,105 @@
 #include "log.h"
 #include "numeric.h"
 #include "send.h"
+#include "secret.h"
 #include "server.h"
+#include "stats.h"
+
+/* OPER runs crypt(3) on the loop: 24 ms per yescrypt attempt, so guesses
+ * must be scarce or a few connections stall everyone. Three limits:
+ *  - a connection is closed at its OPER_CONN_FAILS-th failed attempt;
+ *  - an address waits 1, 2, 4 ... 64 s after each failure (attempts in
+ *    the wait get 263 and no crypt), so it runs at most ~7 crypts in its
+ *    first two minutes and one a minute after;
+ *  - server-wide at most CRYPT_BURST crypts at once, then CRYPT_RATE per
+ *    second, so crypt can take at most ~10% of the loop (4 x 24 ms per
+ *    second) however many addresses try. An operator who meets the limit
+ *    is told to try again (263).
+ * Unknown names get the same reply (464) and the same crypt (against the
+ * first operator's hash) as known ones: names cannot be enumerated. */
+#define OPER_CONN_FAILS 3
+#define OPER_BACKOFF_MAX 64
+#define CRYPT_RATE 4
+#define CRYPT_BURST 8
+#define ADDR_SLOTS 1024
+
+static struct oper_addr {
+	char addr[HOST_MAX + 1];
+	unsigned fails;
+	double until;
+} addrs[ADDR_SLOTS];
+
+/* The address's slot (direct-mapped on the keyed hash: another address
+ * may take it over, which only forgets the older one's failures). */
+static struct oper_addr *addr_slot(const char *host)
+{
+	struct oper_addr *e = &addrs[hashkey_sip(host, strlen(host)) % ADDR_SLOTS];
+	if (strcmp(e->addr, host) != 0) {
+		snprintf(e->addr, sizeof e->addr, "%s", host);
+		e->fails = 0;
+		e->until = 0;
+	}
+	return e;
+}
+
+static int crypt_budget(double now)
+{
+	static double tokens = CRYPT_BURST, last;
+	if (last > 0) {
+		tokens += (now - last) * CRYPT_RATE;
+		if (tokens > CRYPT_BURST)
+			tokens = CRYPT_BURST;
+	}
+	last = now;
+	if (tokens < 1)
+		return 0;
+	tokens -= 1;
+	return 1;
+}
+
+static void oper_failed(struct client *c, struct oper_addr *e, double now, int ran)
+{
+	if (ran) {
+		e->fails++;
+		unsigned shift = e->fails - 1 < 6 ? e->fails - 1 : 6;
+		double wait = (double)(1u << shift);
+		e->until = now + (wait < OPER_BACKOFF_MAX ? wait : OPER_BACKOFF_MAX);
+		send_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
+	} else {
+		send_numeric(c, RPL_TRYAGAIN, "OPER :Please wait a while and try again.");
+	}
+	if (++c->oper_fails >= OPER_CONN_FAILS)
+		client_exit(c, "Too many failed OPER attempts");
+}
 
 HANDLER(cmd_oper)
 {
+	if (srv.cfg.nopers == 0) {
+		send_numeric(c, ERR_NOOPERHOST, ":No O-lines for your host");
+		return;
+	}
+	double now = ev_now(srv.loop);
+	struct oper_addr *e = addr_slot(c->ip);  /* the real address, not a cloak */
+	if (now < e->until || !crypt_budget(now)) {
+		oper_failed(c, e, now, 0);
+		return;
+	}
 	const struct oper_entry *o = NULL;
 	for (int i = 0; i < srv.cfg.nopers; i++)
 		if (strcmp(srv.cfg.opers[i].name, m->params[0]) == 0)
 			o = &srv.cfg.opers[i];
-	if (!o) {
-		send_numeric(c, ERR_NOOPERHOST, ":No O-lines for your host");
-		return;
-	}
-	/* crypt(3) costs milliseconds of CPU, not I/O; OPER is rare */
+	const char *hash = o ? o->hash : srv.cfg.opers[0].hash;
 	struct crypt_data cd;
 	memset(&cd, 0, sizeof cd);
-	const char *h = crypt_r(m->params[1], o->hash, &cd);
-	if (!h || strcmp(h, o->hash) != 0) {
-		send_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
-		log_conn(LOG_WARN, "failed OPER %s by %s@%s", o->name, c->nick, c->ip);
+	const char *h = crypt_r(m->params[1], hash, &cd);
+	work.crypts++;
+	if (!o || !h || !secret_equal(h, hash)) {
+		log_conn(LOG_WARN, "failed OPER %s by %s@%s", m->params[0], c->nick, c->ip);
+		oper_failed(c, e, now, 1);
 		return;
 	}
+	e->fails = 0;
+	e->until = 0;
 	if (!(c->umodes & UMODE_OPER)) {
 		c->umodes |= UMODE_OPER;
 		srv.opers++;

@@ -229,6 +229,11 @@ static int over_sendq(struct conn *c, size_t len)
 	return 0;
 }
 
+int conn_sendq_exceeded(const struct conn *c, size_t extra)
+{
+	return c->obytes + extra > lim.sendq;
+}
+
 /* Queue a copy, past the sendq check. */
 static void push_copy(struct conn *c, const char *data, size_t len)
 {

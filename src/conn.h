@@ -73,6 +73,9 @@ void conn_start_with(struct conn *c, int fd, const struct conn_handlers *h);
 /* Queue a private copy of CRLF-terminated lines (coalesced with earlier
  * replies); a line may come in several calls. */
 void conn_send(struct conn *c, const char *data, size_t len);
+/* Would `extra` more bytes overflow c's sendq? (output held elsewhere,
+ * e.g. a labeled response, counts against it too) */
+int conn_sendq_exceeded(const struct conn *c, size_t extra);
 /* Queue a shared buffer of lines (refs taken). */
 void conn_send_shared(struct conn *c, struct sbuf *b);
 /* The same for bytes as they go on the wire, past the transport's framing

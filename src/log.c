@@ -107,7 +107,9 @@ int log_conn_allow(void)
 	}
 	last = now;
 	if (tokens < 1) {
-		dropped++;
+		if (dropped++ == 0)
+			log_msg(LOG_WARN, "connection storm: logging at most %d connection lines per second",
+			        LOGCONN_RATE);
 		return 0;
 	}
 	tokens -= 1;

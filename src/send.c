@@ -43,6 +43,7 @@ static struct {
 	char label[LABEL_MAX + 1];
 	struct sbuf **lines;
 	size_t n, cap;
+	size_t bytes;              /* what sending them will queue */
 } held;
 static unsigned long batch_seq;
 
@@ -50,6 +51,17 @@ static int hold(struct client *to, struct sbuf *b)
 {
 	if (to != held.c)
 		return 0;
+	if (to->conn.flags & CONN_DEAD)
+		return 1;   /* dropped, as conn_send would */
+	/* held bytes are queued bytes: a reply bigger than the sendq ends the
+	 * connection now, not after all of it sat in memory. Each line gains
+	 * a "@label=...;" or "@batch=...;" prefix when sent. */
+	size_t cost = b->len + LABEL_MAX + 16;
+	if (conn_sendq_exceeded(&to->conn, held.bytes + cost)) {
+		conn_kill(&to->conn, "SendQ exceeded");
+		return 1;
+	}
+	held.bytes += cost;
 	if (held.n == held.cap) {
 		size_t nc = held.cap ? held.cap * 2 : 16;
 		struct sbuf **nl = realloc(held.lines, nc * sizeof *nl);
@@ -69,6 +81,7 @@ void send_label_begin(struct client *c, const char *label)
 		return;
 	held.c = c;
 	held.n = 0;
+	held.bytes = 0;
 	snprintf(held.label, sizeof held.label, "%s", label);
 }
 

@@ -164,13 +164,15 @@ static void check_state(void)
 			nbans++;
 		if (nbans != ch->nbans || nbans > (unsigned)srv.cfg.max_bans)
 			FAIL("%s: nbans %u, %u bans", ch->name, ch->nbans, nbans);
-		for (struct invite *iv = ch->invites; iv; iv = iv->next) {
+		for (struct invite *iv = ch->invites; iv; iv = iv->cnext) {
 			struct client *t, *ttmp;
 			int live = 0;
 			HASH_ITER(hh, srv.nicks, t, ttmp)
 				live |= t == iv->cl;
 			if (!live)
 				FAIL("%s: invite for a client that is gone", ch->name);
+			if (iv->ch != ch || !channel_is_invited(ch, iv->cl))
+				FAIL("%s: invite links disagree", ch->name);
 		}
 	}
 	if (nchannels != srv.nchannels)

@@ -5,7 +5,7 @@ server's own counters (STATS w: matcher steps, walk lengths), never a
 wall-clock time."""
 import re
 
-from ircharness import oper_hash, running, run_tests
+from ircharness import Client, oper_hash, running, run_tests
 
 OPER_PW = "audit-pw"
 NOFLOOD = "[limits]\nflood_burst = 0\n"
@@ -91,6 +91,89 @@ def test_flood_burst_ending_a_read_resumes_cleanly():
             c.close()
 
 
+# ---- item 2: a disconnect walked every channel to drop invitations
+
+
+def test_disconnect_costs_only_the_invites_held():
+    import socket
+    with running(config(NOFLOOD + "max_channels = 300\n")) as srv:
+        boss = oper(srv.client("boss"))
+        names = ["#c%d" % i for i in range(200)]
+        for i in range(0, 200, 25):
+            boss.send("JOIN " + ",".join(names[i:i + 25]))
+        boss.sync()
+        boss.send("MODE #c5 +i")
+        guest = srv.client("guest")
+        boss.send("INVITE guest #c5")
+        boss.send("INVITE guest #c7")
+        guest.expect(r" INVITE guest :#c5")
+        guest.expect(r" INVITE guest :#c7")
+        before = work(boss)["invites"]
+        for i in range(20):   # connect and leave: no invitations, no walk
+            socket.create_connection(("127.0.0.1", srv.port)).close()
+        late = srv.client("late")
+        late.send("QUIT")
+        late.wait_closed()
+        assert work(boss)["invites"] == before
+        guest.send("JOIN #c5")          # the invitation still works once
+        guest.expect(r" JOIN :?#c5")
+        guest.send("QUIT")              # holds one more (#c7): one looked at
+        guest.wait_closed()
+        boss.sync()
+        assert work(boss)["invites"] == before + 1, work(boss)
+
+
+# ---- items 7 and 16: walks stop at the sendq; a labeled reply counts
+
+
+def labeled_client(srv, nick):
+    c = Client(srv.port)
+    c.send("CAP LS 302")
+    c.send("CAP REQ :labeled-response batch")
+    c.expect(r"CAP \S+ ACK")
+    c.send("NICK " + nick)
+    c.send("USER %s 0 * :x" % nick)
+    c.send("CAP END")
+    c.expect(r" 001 ")
+    c.collect_until(r" (376|422) ")
+    return c
+
+
+def test_labeled_list_counts_against_the_sendq():
+    """A labeled LIST held its whole reply before the sendq saw it. Now the
+    held bytes count: the walk ends when they pass the sendq."""
+    with running(config(NOFLOOD + "sendq = 16384\nmax_channels = 400\n")) as srv:
+        boss = oper(srv.client("boss"))
+        names = ["#chan-with-a-long-name-%03d" % i for i in range(300)]
+        for i in range(0, 300, 12):   # a line at a time: 2.4 KiB of replies each
+            boss.send("JOIN " + ",".join(names[i:i + 12]))
+            boss.sync()
+        asker = labeled_client(srv, "asker")
+        before = work(boss)["walk"]
+        asker.send("@label=l1 LIST")
+        assert asker.wait_closed()
+        walked = work(boss)["walk"] - before
+        assert 0 < walked < 200, walked   # stopped early, not all 300
+
+
+def test_list_and_names_stop_when_the_sendq_is_full():
+    with running(config(NOFLOOD + "sendq = 4096\nmax_channels = 400\n")) as srv:
+        boss = oper(srv.client("boss"))
+        names = ["#chan-with-a-long-name-%03d" % i for i in range(300)]
+        for i in range(0, 300, 6):   # a line at a time: 1.2 KiB of replies each
+            boss.send("JOIN " + ",".join(names[i:i + 6]))
+            boss.sync()
+        for cmd in ("LIST", "NAMES"):
+            asker = srv.client("asker")
+            before = work(boss)["walk"]
+            asker.send(cmd)
+            assert asker.wait_closed()
+            walked = work(boss)["walk"] - before
+            assert 0 < walked < 300, (cmd, walked)
+            asker.close()
+            boss.sync()
+
+
 # ---- item 13: log injection, log storms
 
 
@@ -128,7 +211,7 @@ def test_connection_storm_log_is_rate_limited():
         lines = len(re.findall(r"(connect from|disconnected|registered) ", log))
         assert lines <= 100 + 20 * elapsed + 5, (lines, elapsed)
         if 100 + 20 * elapsed < 550:   # a machine slow enough to log all is no storm
-            assert "connection log lines suppressed" in log, log[-800:]
+            assert "connection storm: logging at most" in log, log[-800:]
 
 
 # ---- item 15: -d logs every line, but no secrets
@@ -139,15 +222,92 @@ def test_debug_log_redacts_secrets():
         a = srv.client()
         a.send("PASS conn-secret")
         a.register("a")
-        a.send("OPER boss wrong-secret")
-        a.expect(r" 464 ")
         oper(a)
+        b = Client(srv.port, source="127.0.0.2")
+        b.send("PASS conn-secret")
+        b.register("b")
+        b.send("OPER boss wrong-secret")
+        b.expect(r" 464 ")
         a.send("AUTHENTICATE c2VjcmV0LWJsb2I=")
         a.sync()
         log = srv.stderr()
         assert "> PASS ***" in log and "> OPER boss ***" in log, log[-2000:]
         for secret in ("conn-secret", "wrong-secret", OPER_PW, "c2VjcmV0LWJsb2I="):
             assert secret not in log.replace("password = conn-secret", ""), secret
+
+
+# ---- item 4: OPER
+
+
+def test_oper_unknown_name_gets_the_same_reply_and_cost():
+    with running(config(NOFLOOD)) as srv:
+        boss = oper(srv.client("boss"))
+        before = work(boss)["crypt"]
+        a = Client(srv.port, source="127.0.0.2").register("a")
+        a.send("OPER nosuchoper whatever")
+        line = a.expect(r" (464|491) ")
+        assert " 464 " in line, line
+        assert work(boss)["crypt"] == before + 1
+        b = Client(srv.port, source="127.0.0.3").register("b")
+        b.send("OPER boss wrong")
+        line = b.expect(r" (464|491) ")
+        assert " 464 " in line, line
+        assert work(boss)["crypt"] == before + 2
+
+
+def test_oper_failures_are_limited_per_connection_and_address():
+    """Guessing from one address: the first failure costs a crypt, the
+    rest wait (263, no crypt); a connection is closed at its 3rd failure."""
+    with running(config(NOFLOOD)) as srv:
+        boss = oper(srv.client("boss"))   # 127.0.0.1
+        before = work(boss)["crypt"]
+        guessers = [Client(srv.port, source="127.0.0.9").register("g%d" % i) for i in range(5)]
+        for g in guessers:
+            for k in range(3):
+                g.send("OPER boss guess%d" % k)
+        for g in guessers:
+            g.expect(r"^ERROR :Closing Link: .*Too many failed OPER attempts")
+            assert g.wait_closed()
+        ran = work(boss)["crypt"] - before
+        assert ran == 1, ran       # 15 guesses, one crypt
+        # another address is not held back by that one
+        other = Client(srv.port, source="127.0.0.10").register("other")
+        other.send("OPER boss " + OPER_PW)
+        other.expect(r" 381 ")
+
+
+# ---- item 17: the configuration file and secrets in the docs
+
+
+def test_installed_config_is_not_world_readable():
+    import os
+    import stat
+    import subprocess
+    import tempfile
+    top = os.environ.get("abs_top_builddir")
+    if not top or not os.path.exists(os.path.join(top, "Makefile")):
+        raise SystemExit(77)
+    stage = tempfile.mkdtemp(prefix="ircmini-stage-")
+    subprocess.run(["make", "-s", "-C", top, "install-data-hook", "DESTDIR=" + stage],
+                   check=True, capture_output=True)
+    found = [os.path.join(d, f) for d, _, fs in os.walk(stage) for f in fs if f == "ircmini.ini"]
+    assert found, "nothing installed"
+    mode = stat.S_IMODE(os.stat(found[0]).st_mode)
+    assert mode == 0o640, oct(mode)
+    subprocess.run(["rm", "-rf", stage])
+
+
+def test_docs_ship_no_usable_password_hash():
+    import glob
+    import os
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    files = [os.path.join(top, f) for f in ("README", "etc/ircmini.ini")]
+    files += glob.glob(os.path.join(top, "doc", "*.in")) + glob.glob(os.path.join(top, "doc", "*.md"))
+    rx = re.compile(r"\$(1|5|6|y|2[aby])\$[^\s$]*\$[./0-9A-Za-z]{16,}")
+    for f in files:
+        with open(f, errors="replace") as fh:
+            hit = rx.search(fh.read())
+        assert not hit, "%s ships a crypt hash: %s" % (f, hit.group(0))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ matched as whole lines."""
 import re
 import time
 
-from ircharness import oper_hash, running, run_tests
+from ircharness import Client, oper_hash, running, run_tests
 
 S = r"^:irc\.test "          # every numeric's source
 H = "127.0.0.1"              # every test client's host
@@ -1044,10 +1044,15 @@ def test_oper():
     with running(op_config()) as srv:
         a = srv.client("alice").join("#o")
         b = srv.client("bob").join("#o")
-        a.send("OPER nobody secret")
-        a.expect(num(491, "alice", ":No O-lines for your host"))
-        a.send("OPER boss wrong")
-        a.expect(num(464, "alice", ":Password incorrect"))
+        # an unknown name is answered like a wrong password (no
+        # enumeration); failures hold their address back (issue 15), so
+        # they come from addresses of their own
+        x = Client(srv.port, source="127.0.0.2").register("xavier")
+        x.send("OPER nobody secret")
+        x.expect(num(464, "xavier", ":Password incorrect"))
+        y = Client(srv.port, source="127.0.0.3").register("yves")
+        y.send("OPER boss wrong")
+        y.expect(num(464, "yves", ":Password incorrect"))
         a.send("OPER boss")
         a.expect(num(461, "alice", "OPER :Not enough parameters"))
         lines = reply(b, "LUSERS", " 266 ")

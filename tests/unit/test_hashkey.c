@@ -70,3 +70,18 @@ Test(siphash, crafted_collisions_spread_in_the_nick_table)
 		HASH_DEL(srv.nicks, &cl[i]);
 	config_free(&srv.cfg);
 }
+
+/* ---- secret_equal (secret.h): the connection password and oper hashes */
+#include "secret.h"
+
+Test(secret, equal_only_when_equal)
+{
+	cr_assert(secret_equal("hunter2", "hunter2"));
+	cr_assert(secret_equal("", ""));
+	cr_assert_not(secret_equal("hunter", "hunter2"));
+	cr_assert_not(secret_equal("hunter22", "hunter2"));
+	cr_assert_not(secret_equal("", "hunter2"));
+	cr_assert_not(secret_equal("hunter2", ""));
+	cr_assert_not(secret_equal("Hunter2", "hunter2"));
+	cr_assert_not(secret_equal("hunter3", "hunter2"));
+}

@@ -541,11 +541,8 @@ Test(chans_ascii, bans_fold_ascii_only)
 
 static void add_invite(struct channel *ch, struct client *c)
 {
-	struct invite *i = calloc(1, sizeof *i);
-	cr_assert_not_null(i);
-	i->cl = c;
-	i->next = ch->invites;
-	ch->invites = i;
+	channel_invite(ch, c);
+	cr_assert(channel_is_invited(ch, c));
 }
 
 Test(chans, invites)
@@ -566,6 +563,46 @@ Test(chans, invites)
 	cr_assert_not(channel_is_invited(x, b));
 	cr_assert_not(channel_is_invited(y, b));
 	cr_assert(channel_is_invited(x, c));
+	channel_uninvite(x, c);
+	cr_assert_not(channel_is_invited(x, c));
+	cr_assert_eq(c->ninvites, 0);
+}
+
+Test(chans, invites_leave_with_either_end)
+{
+	struct client *a = mkn("a"), *b = mkn("b");
+	struct channel *x = channel_create("#x"), *y = channel_create("#y");
+	channel_add(x, a, MEMBER_OP);
+	channel_add(y, a, MEMBER_OP);
+	add_invite(x, b);
+	add_invite(y, b);
+	add_invite(x, b);   /* twice: still one */
+	cr_assert_eq(b->ninvites, 2);
+	/* the channel goes first: b's list loses it, no dangling pointer */
+	channel_remove(x, a);
+	cr_assert_eq(b->ninvites, 1);
+	cr_assert_eq(b->invites->ch, y);
+	cr_assert_null(b->invites->unext);
+}
+
+Test(chans, invites_held_are_capped)
+{
+	srv.cfg.max_channels = 3;
+	struct client *a = mkn("a"), *b = mkn("b");
+	struct channel *ch[5];
+	char name[8];
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "#c%d", i);
+		ch[i] = channel_create(name);
+		channel_add(ch[i], a, MEMBER_OP);
+		channel_invite(ch[i], b);
+	}
+	cr_assert_eq(b->ninvites, 3);
+	/* the oldest went */
+	cr_assert_not(channel_is_invited(ch[0], b));
+	cr_assert_not(channel_is_invited(ch[1], b));
+	cr_assert(channel_is_invited(ch[4], b));
+	cr_assert_null(ch[0]->invites);
 }
 
 Test(chans, secret_and_private_hide_from_outsiders)
