@@ -12,13 +12,14 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <uthash.h>
+#include "hashkey.h"
 
 #include "cap.h"
 #include "client.h"
 #include "log.h"
 #include "numeric.h"
 #include "send.h"
+#include "secret.h"
 #include "server.h"
 
 enum stage {
@@ -148,7 +149,7 @@ static void on_pass(struct link *l, const struct ts6_msg *m)
 		log_warn("services link: PASS out of order, ignored");
 		return;
 	}
-	if (strcmp(m->args[0], srv.cfg.services_receive_password) != 0) {
+	if (!secret_equal(m->args[0], srv.cfg.services_receive_password)) {
 		link_error(l, "Bad password");
 		return;
 	}
