@@ -2,6 +2,7 @@
 #include "client.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,10 +416,16 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 		return;
 	}
 	struct client *c = calloc(1, sizeof *c);
-	if (c && tls && !(c->conn.tls = tls_new(fd))) {
+	/* handshakes are capped per group (an IPv6 /64 is one), like connections */
+	struct netaddr group;
+	char gtext[NETADDR_TEXT];
+	netaddr_group(&group, &addr, srv.cfg.ipv6_prefix);
+	netaddr_text(&group, gtext, sizeof gtext);
+	errno = 0;
+	if (c && tls && !(c->conn.tls = tls_new(fd, gtext))) {
 		free(c);
 		addrlimit_release(&counted);
-		refuse(fd, ip, "TLS unavailable");
+		refuse(fd, ip, errno == EAGAIN ? "Too many TLS handshakes from your host" : "TLS unavailable");
 		return;
 	}
 	if (c && ws && !(c->conn.ws = ws_new(peer, ip))) {

@@ -69,6 +69,7 @@ void config_defaults(struct config *cfg)
 	cfg->flood_burst = 50;   /* a pasted screenful or a 50-channel autojoin goes through at once */
 	cfg->flood_rate = 4;
 	cfg->whowas = 100;
+	cfg->tls_handshakes_per_ip = 10;
 
 	cfg->heartbeat = 2;
 	cfg->node_timeout = 10;
@@ -413,6 +414,7 @@ static int on_limits(struct parse_state *st, const char *s, const char *n, const
 		{ "flood_burst", offsetof(struct config, flood_burst), 0, 100000 },
 		{ "flood_rate", offsetof(struct config, flood_rate), 1, 100000 },
 		{ "whowas", offsetof(struct config, whowas), 0, 100000 },
+		{ "tls_handshakes_per_ip", offsetof(struct config, tls_handshakes_per_ip), 0, 100000 },
 	};
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
 		if (strcmp(n, ints[i].key) == 0)

@@ -96,6 +96,9 @@ struct config {
 	int flood_burst;       /* lines allowed at once, 0 = no flood control */
 	int flood_rate;        /* lines per second after the burst */
 	int whowas;            /* WHOWAS history entries, 0 = none */
+	/* issue 15: what one client or address may make the server do/hold */
+	int tls_handshakes_per_ip; /* TLS handshakes in progress per address, 0 = no limit */
+
 
 	/* [services]: the Atheme link (doc/services.md) */
 	char services_name[64];          /* "" = no services link */

@@ -32,6 +32,7 @@ void server_apply_limits(void)
 	if (cloak_setup(k, err, sizeof err) < 0)
 		log_error("%s", err);
 	bans_load(k);
+	tls_set_handshake_limit(k->tls_handshakes_per_ip);
 }
 
 int server_reload(void)

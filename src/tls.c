@@ -1,6 +1,8 @@
 /* tls.c - see tls.h */
 #include "tls.h"
 
+#include "hashkey.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +17,47 @@ const char *tls_error(void)
 #ifdef HAVE_TLS
 
 #include <limits.h>
+#include <stdlib.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
 
 static SSL_CTX *current;
+
+/* Handshakes in progress, per address: an SSL holds its entry (app data)
+ * until the handshake is done or the connection closes. */
+struct hs_addr {
+	UT_hash_handle hh;
+	unsigned n;
+	char addr[64];
+};
+static struct hs_addr *handshaking;
+static int hs_limit;
+
+void tls_set_handshake_limit(int n)
+{
+	hs_limit = n;
+}
+
+static void hs_release(SSL *s)
+{
+	struct hs_addr *e = SSL_get_app_data(s);
+	if (!e)
+		return;
+	SSL_set_app_data(s, NULL);
+	if (--e->n == 0) {
+		HASH_DEL(handshaking, e);
+		free(e);
+	}
+}
+
+/* after each read/write: the handshake may just have finished */
+static void hs_check(SSL *s)
+{
+	if (SSL_get_app_data(s) && SSL_is_init_finished(s))
+		hs_release(s);
+}
 
 /* OpenSSL's reason for the newest queued error, and an empty queue after. */
 static const char *ssl_reason(void)
@@ -129,20 +166,38 @@ void tls_discard(struct tls_ctx *ctx)
 	SSL_CTX_free((SSL_CTX *)ctx);
 }
 
-struct ssl_st *tls_new(int fd)
+struct ssl_st *tls_new(int fd, const char *addr)
 {
 	if (!current)
 		return NULL;
+	struct hs_addr *e;
+	HASH_FIND_STR(handshaking, addr, e);
+	if (e && hs_limit && e->n >= (unsigned)hs_limit) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	if (!e) {
+		e = calloc(1, sizeof *e);
+		if (!e)
+			return NULL;
+		snprintf(e->addr, sizeof e->addr, "%s", addr);
+		HASH_ADD_STR(handshaking, addr, e);
+	}
+	e->n++;
 	SSL *s = SSL_new(current);
+	if (s && SSL_set_fd(s, fd) != 1) {
+		SSL_free(s);
+		s = NULL;
+	}
 	if (!s) {
 		ERR_clear_error();
+		if (--e->n == 0) {
+			HASH_DEL(handshaking, e);
+			free(e);
+		}
 		return NULL;
 	}
-	if (SSL_set_fd(s, fd) != 1) {
-		ERR_clear_error();
-		SSL_free(s);
-		return NULL;
-	}
+	SSL_set_app_data(s, e);
 	SSL_set_accept_state(s);
 	return s;
 }
@@ -151,6 +206,7 @@ void tls_free(struct ssl_st *s)
 {
 	if (!s)
 		return;
+	hs_release(s);
 	/* one non-blocking close_notify; after a fatal error OpenSSL forbids it */
 	if (SSL_is_init_finished(s) && !SSL_get_quiet_shutdown(s))
 		SSL_shutdown(s);
@@ -190,6 +246,7 @@ int tls_read(struct ssl_st *s, void *buf, size_t len)
 	ERR_clear_error();
 	errno = 0;
 	int n = SSL_read(s, buf, len > INT_MAX ? INT_MAX : (int)len);
+	hs_check(s);
 	return n > 0 ? n : result(s, n);
 }
 
@@ -198,6 +255,7 @@ int tls_write(struct ssl_st *s, const void *buf, size_t len)
 	ERR_clear_error();
 	errno = 0;
 	int n = SSL_write(s, buf, len > INT_MAX ? INT_MAX : (int)len);
+	hs_check(s);
 	return n > 0 ? n : result(s, n);
 }
 
@@ -222,7 +280,8 @@ int tls_prepare(const struct config *cfg, const char *file, struct tls_ctx **out
 
 void tls_install(struct tls_ctx *ctx) { (void)ctx; }
 void tls_discard(struct tls_ctx *ctx) { (void)ctx; }
-struct ssl_st *tls_new(int fd) { (void)fd; return NULL; }
+struct ssl_st *tls_new(int fd, const char *addr) { (void)fd; (void)addr; return NULL; }
+void tls_set_handshake_limit(int n) { (void)n; }
 void tls_free(struct ssl_st *s) { (void)s; }
 int tls_read(struct ssl_st *s, void *buf, size_t len) { (void)s; (void)buf; (void)len; return TLS_ERROR; }
 int tls_write(struct ssl_st *s, const void *buf, size_t len) { (void)s; (void)buf; (void)len; return TLS_ERROR; }

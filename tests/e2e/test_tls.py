@@ -54,8 +54,10 @@ class TLSClient(Client):
     """The harness client over TLS. OpenSSL may hold decrypted bytes that
     select() cannot see, so readability looks at pending() first."""
 
-    def __init__(self, port, host="127.0.0.1", rcvbuf=None):
+    def __init__(self, port, host="127.0.0.1", rcvbuf=None, source=None):
         raw = socket.socket()
+        if source:
+            raw.bind((source, 0))
         if rcvbuf:
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         raw.settimeout(TIMEOUT)
@@ -369,6 +371,35 @@ def test_sighup_reloads_certificate():
 def tls_built():
     out = subprocess.run([BINARY, "-V"], stdout=subprocess.PIPE, universal_newlines=True).stdout
     return " tls" in out
+
+
+def test_handshakes_in_progress_are_capped_per_address():
+    """Issue 15 item 9: each handshake costs the loop ~1 ms of CPU, so one
+    address may only have tls_handshakes_per_ip of them going at once;
+    finished handshakes and other addresses do not count."""
+    cert, key = make_cert("cap")
+    plain, tls = free_port(), free_port()
+    with running(tls_config(cert, key, plain, tls, "[limits]\ntls_handshakes_per_ip = 3\n"),
+                 port=plain):
+        done = TLSClient(tls).register("done")      # handshaken: not counted
+        stalled = [socket.create_connection(("127.0.0.1", tls)) for _ in range(3)]
+        extra = socket.create_connection(("127.0.0.1", tls))
+        extra.settimeout(TIMEOUT * SLOW)
+        data = b""
+        while True:
+            chunk = extra.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        assert b"Too many TLS handshakes from your host" in data, data
+        TLSClient(tls, source="127.0.0.2").register("other")   # another address
+        stalled[0].close()
+        time.sleep(0.2)
+        TLSClient(tls).register("later")              # a slot came free
+        for s in stalled[1:]:
+            s.close()
+        done.send("PING :x")
+        done.expect("PONG")
 
 
 if __name__ == "__main__":

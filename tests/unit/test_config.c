@@ -203,6 +203,7 @@ static const struct {
 	{ "throttle_window", 1, 86400 },
 	{ "throttle_duration", 0, 86400 },
 	{ "ipv6_prefix", 16, 128 },
+	{ "tls_handshakes_per_ip", 0, 100000 },
 };
 
 static long limit_value(const char *key)
@@ -225,6 +226,7 @@ static long limit_value(const char *key)
 		{ "throttle_window", &cfg.throttle_window },
 		{ "throttle_duration", &cfg.throttle_duration },
 		{ "ipv6_prefix", &cfg.ipv6_prefix },
+		{ "tls_handshakes_per_ip", &cfg.tls_handshakes_per_ip },
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
 		if (strcmp(f[i].key, key) == 0)
