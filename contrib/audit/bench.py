@@ -53,12 +53,13 @@ def who_long_realname():
     backtracking mask (matches nobody)."""
     srv = server()
     try:
-        many_clients(srv, 500, realname="a" * 450)
+        users = many_clients(srv, 500, realname="a" * 450)   # kept: closed when collected
         asker = srv.client("asker")
         t0 = cpu_ms(srv.proc.pid)
         for _ in range(20):
             asker.send("WHO *" + "?" * 225 + "Z")
             asker.collect_until(r" 315 ", timeout=120)
+        assert len(users) == 500
         return cpu_ms(srv.proc.pid) - t0, "20 WHO x 500 users"
     finally:
         srv.stop()
@@ -70,7 +71,7 @@ def who_invisible():
     srv = server()
     try:
         chans = ["#t%d" % i for i in range(20)]
-        many_clients(srv, 500, modes="+i", chans=[",".join(chans)])
+        users = many_clients(srv, 500, modes="+i", chans=[",".join(chans)])
         asker = srv.client("asker")
         asker.send("JOIN " + ",".join("#a%d" % i for i in range(20)))
         asker.sync()
@@ -78,6 +79,7 @@ def who_invisible():
         for _ in range(20):
             asker.send("WHO zzz*")
             asker.collect_until(r" 315 ", timeout=120)
+        assert len(users) == 500
         return cpu_ms(srv.proc.pid) - t0, "20 WHO x 500 invisible users"
     finally:
         srv.stop()
@@ -103,21 +105,25 @@ def connect_close_many_channels():
 
 
 def join_repeated_banned():
-    """A channel with 60 crafted bans; 200 JOIN lines naming it ~40 times."""
+    """A channel with 60 bans: one that matches the joiner (checked last)
+    and 59 crafted to be slow for a backtracking matcher; 200 JOIN lines
+    naming it 40 times each (every name refused with 474)."""
     srv = server()
     try:
         op = srv.client("op")
         op.join("#b")
-        for i in range(60):
-            op.send("MODE #b +b *%s*!*@*%s" % ("?" * 20, chr(65 + i % 26) * 3))
+        nick = "j" + "a" * 29
+        op.send("MODE #b +b %s!*@*" % nick)
+        for i in range(59):
+            op.send("MODE #b +b *%sQ%s" % ("?" * 24, chr(65 + i % 26) + chr(65 + i // 26)))
         op.sync()
-        j = srv.client("joiner", user="victim")
+        j = srv.client(nick, user="victim")
         line = "JOIN " + ",".join(["#b"] * 40)
         t0 = cpu_ms(srv.proc.pid)
         for _ in range(200):
             j.send(line)
         j.sync()
-        return cpu_ms(srv.proc.pid) - t0, "200 JOIN lines x 40 names"
+        return cpu_ms(srv.proc.pid) - t0, "200 JOIN lines x 40 names, 60 bans"
     finally:
         srv.stop()
 
