@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "match.h"
 #include "server.h"
 
 /* Few enough (hundreds) that a list is the right structure: a D-line check
@@ -223,11 +224,14 @@ const struct xban *bans_match_user(const char *nick, const char *user, const cha
 	char a[200], b2[200];
 	snprintf(a, sizeof a, "%s!%s@%s", nick, user, ip);
 	snprintf(b2, sizeof b2, "%s!%s@%s", nick, user, cloak);
-	for (const struct xban *b = list; b; b = b->next)
-		if (b->e.kind == BAN_K && live(b, now) &&
-		    (casemap_match(srv.cfg.casemapping, b->e.mask, a) ||
-		     casemap_match(srv.cfg.casemapping, b->e.mask, b2)))
+	for (const struct xban *b = list; b; b = b->next) {
+		if (b->e.kind != BAN_K || !live(b, now))
+			continue;
+		struct matcher mt;   /* one compile, two names */
+		match_compile(&mt, srv.cfg.casemapping, b->e.mask);
+		if (match_exec(&mt, a) || match_exec(&mt, b2))
 			return b;
+	}
 	return NULL;
 }
 
