@@ -66,21 +66,29 @@ def who_long_realname():
 
 
 def who_invisible():
-    """500 +i users in 20 channels each; the asker in 20 other channels;
-    20 'WHO zzz*' lines."""
+    """1000 +i users, each in 50 channels of its own; the asker in 50 other
+    channels; 20 'WHO zzz*' lines (the issue's 5,000 x 50, scaled down)."""
     srv = server()
     try:
-        chans = ["#t%d" % i for i in range(20)]
-        users = many_clients(srv, 500, modes="+i", chans=[",".join(chans)])
+        users = []
+        for i in range(1000):
+            c = srv.client("u%d" % i)
+            c.send("MODE u%d +i" % i)
+            c.send("JOIN " + ",".join("#t%d_%d" % (i, k) for k in range(50)))
+            users.append(c)
+            if i % 50 == 49:
+                for u in users[-50:]:
+                    u.sync()
+                    u.lines = []
         asker = srv.client("asker")
-        asker.send("JOIN " + ",".join("#a%d" % i for i in range(20)))
+        asker.send("JOIN " + ",".join("#a%d" % i for i in range(50)))
         asker.sync()
         t0 = cpu_ms(srv.proc.pid)
         for _ in range(20):
             asker.send("WHO zzz*")
             asker.collect_until(r" 315 ", timeout=120)
-        assert len(users) == 500
-        return cpu_ms(srv.proc.pid) - t0, "20 WHO x 500 invisible users"
+        assert len(users) == 1000
+        return cpu_ms(srv.proc.pid) - t0, "20 WHO x 1000 invisible users in 50 channels"
     finally:
         srv.stop()
 
