@@ -20,6 +20,12 @@ struct channel *channel_find(const char *name)
 	return ch;
 }
 
+struct channel *channel_find_for(const char *name, const struct client *c)
+{
+	struct channel *ch = channel_find(name);
+	return ch && channel_visible_to(ch, c) ? ch : NULL;
+}
+
 int channel_name_valid(const char *name)
 {
 	size_t len = strlen(name);
@@ -142,9 +148,11 @@ int channel_is_banned(const struct channel *ch, const struct client *c)
 	if (!ch->bans)
 		return 0;
 	client_mask(c, mask, sizeof mask);
-	for (const struct ban *b = ch->bans; b; b = b->next)
+	for (const struct ban *b = ch->bans; b; b = b->next) {
+		work.bans++;
 		if (match_glob(srv.cfg.casemapping, b->mask, mask))
 			return 1;
+	}
 	return 0;
 }
 

@@ -66,10 +66,14 @@ struct channel {
 	struct member *members;
 	struct ban *bans;
 	unsigned nbans;
+	unsigned long join_line;   /* the JOIN line that last handled it (cmd_channel.c) */
 	struct invite *invites;
 };
 
 struct channel *channel_find(const char *name);
+/* The channel as c may know of it: NULL also for a +s or +p channel c is
+ * not on, so that a secret channel answers like a missing one. */
+struct channel *channel_find_for(const char *name, const struct client *c);
 struct channel *channel_create(const char *name);
 int channel_name_valid(const char *name);
 struct member *channel_member(const struct channel *ch, const struct client *c);

@@ -10,6 +10,7 @@
 #include "hashkey.h"
 
 #include "conn.h"
+#include "ratelimit.h"
 #include "netaddr.h"
 
 #define NICK_MAX 30
@@ -67,6 +68,8 @@ struct client {
 	uint8_t sasl;              /* a SASL exchange is in progress (ts6.c) */
 	uint8_t sasl_done;         /* SASL succeeded: 907 on another try */
 	uint8_t oper_fails;        /* failed OPER attempts (cmd_oper.c) */
+	struct bucket nick_rate;   /* [limits] nick_rate (cmd_login.c) */
+	struct bucket join_rate;   /* [limits] join_rate (cmd_channel.c) */
 };
 
 static inline struct client *client_of(struct conn *c)

@@ -89,52 +89,67 @@ static void part_all(struct client *c)
 	}
 }
 
-static void join_one(struct client *c, const char *name, const char *key)
+/* Marks the channels the current JOIN line has handled: a name repeated
+ * in one line (166 fit) is answered once, not checked against the ban
+ * list again each time. */
+static unsigned long join_line;
+
+/* 0: go on with the line; -1: stop it (a rate limit was met, 263 sent) */
+static int join_one(struct client *c, const char *name, const char *key)
 {
 	char mask[160];
 
 	if (!channel_name_valid(name)) {
 		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
-		return;
+		return 0;
 	}
 	struct channel *ch = channel_find(name);
-	if (ch && channel_member(ch, c))
-		return;
+	if (ch && (ch->join_line == join_line || channel_member(ch, c)))
+		return 0;
 	if (c->nchans >= srv.cfg.max_channels) {
 		send_numeric(c, ERR_TOOMANYCHANNELS, "%s :You have joined too many channels", name);
-		return;
+		return 0;
+	}
+	/* [limits] join_rate: each JOIN goes to a whole channel */
+	double now = ev_now(srv.loop);
+	if (!bucket_take(&c->join_rate, now, srv.cfg.join_rate) ||
+	    (!ch && !bucket_take(&addr_slot(c->ip)->created, now, srv.cfg.channel_rate))) {
+		send_numeric(c, RPL_TRYAGAIN, "JOIN :Please wait a while and try again.");
+		return -1;
 	}
 	uint8_t modes = 0;
+	if (ch)
+		ch->join_line = join_line;
 	if (!ch) {
 		ch = channel_create(name);
 		if (!ch)
-			return;
+			return 0;
 		modes = MEMBER_OP;
 	} else {
 		int invited = channel_is_invited(ch, c);
 		if (ch->modes & CMODE_KEY && (!key || strcmp(key, ch->chkey) != 0)) {
 			send_numeric(c, ERR_BADCHANNELKEY, "%s :Cannot join channel (+k)", ch->name);
-			return;
+			return 0;
 		}
 		if (ch->modes & CMODE_INVITE && !invited) {
 			send_numeric(c, ERR_INVITEONLYCHAN, "%s :Cannot join channel (+i)", ch->name);
-			return;
+			return 0;
 		}
 		if (!invited && channel_is_banned(ch, c)) {
 			send_numeric(c, ERR_BANNEDFROMCHAN, "%s :Cannot join channel (+b)", ch->name);
-			return;
+			return 0;
 		}
 		/* an invitation lifts +l too (Modern IRC), not the server's cap */
 		if ((ch->modes & CMODE_LIMIT && ch->nmembers >= ch->limit && !invited) ||
 		    (srv.cfg.max_members && ch->nmembers >= (unsigned)srv.cfg.max_members)) {
 			send_numeric(c, ERR_CHANNELISFULL, "%s :Cannot join channel (+l)", ch->name);
-			return;
+			return 0;
 		}
 		if (invited)
 			channel_uninvite(ch, c);
 	}
 	if (!channel_add(ch, c, modes))
-		return;
+		return 0;
 	/* extended-join adds account ("*": ircmini has no accounts) and realname */
 	struct fanout f;
 	client_mask(c, mask, sizeof mask);
@@ -153,6 +168,7 @@ static void join_one(struct client *c, const char *name, const char *key)
 	if (ch->topic)
 		send_topic(c, ch);
 	send_names(c, ch);
+	return 0;
 }
 
 HANDLER(cmd_join)
@@ -166,8 +182,10 @@ HANDLER(cmd_join)
 		send_needmore(c, "JOIN");
 		return;
 	}
+	join_line++;
 	while ((name = next_item(&names)))
-		join_one(c, name, next_item(&keys));
+		if (join_one(c, name, next_item(&keys)) < 0)
+			break;
 }
 
 HANDLER(cmd_part)
@@ -177,7 +195,7 @@ HANDLER(cmd_part)
 
 	client_mask(c, mask, sizeof mask);
 	while ((name = next_item(&names))) {
-		struct channel *ch = channel_find(name);
+		struct channel *ch = channel_find_for(name, c);
 		if (!ch) {
 			send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
 			continue;
@@ -186,6 +204,8 @@ HANDLER(cmd_part)
 			send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
 			continue;
 		}
+		/* a PART always works, but counts against [limits] join_rate */
+		bucket_take(&c->join_rate, ev_now(srv.loop), srv.cfg.join_rate);
 		struct sbuf *b = reason && reason[0] ? line_new(":%s PART %s :%s", mask, ch->name, reason)
 		                                     : line_new(":%s PART %s", mask, ch->name);
 		send_to_channel(ch, NULL, b);
@@ -198,7 +218,7 @@ HANDLER(cmd_part)
 HANDLER(cmd_topic)
 {
 	char mask[160];
-	struct channel *ch = channel_find(m->params[0]);
+	struct channel *ch = channel_find_for(m->params[0], c);
 	if (!ch) {
 		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[0]);
 		return;
@@ -291,7 +311,7 @@ HANDLER(cmd_list)
 /* The channel `name` if c may kick there; otherwise NULL, error sent. */
 static struct channel *kick_channel(struct client *c, const char *name)
 {
-	struct channel *ch = channel_find(name);
+	struct channel *ch = channel_find_for(name, c);
 	if (!ch) {
 		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
 		return NULL;
@@ -369,7 +389,7 @@ HANDLER(cmd_invite)
 		send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", m->params[0]);
 		return;
 	}
-	struct channel *ch = channel_find(m->params[1]);
+	struct channel *ch = channel_find_for(m->params[1], c);
 	if (!ch) {
 		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[1]);
 		return;

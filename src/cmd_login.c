@@ -28,6 +28,13 @@ HANDLER(cmd_nick)
 {
 	char mask[160];
 
+	/* with a connection password, no nick is taken (and no 433 tells who
+	 * is online) before PASS is right */
+	if (!client_registered(c) && srv.cfg.password[0] && !(c->reg & REG_PASS)) {
+		send_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
+		client_exit(c, "Bad password");
+		return;
+	}
 	if (m->nparams < 1 || !m->params[0][0]) {
 		send_numeric(c, ERR_NONICKNAMEGIVEN, ":No nickname given");
 		return;
@@ -48,6 +55,12 @@ HANDLER(cmd_nick)
 		client_set_nick(c, nick);
 		c->reg |= REG_NICK;
 		client_try_register(c);
+		return;
+	}
+	/* each change goes to everyone sharing a channel: [limits] nick_rate */
+	if (!bucket_take(&c->nick_rate, ev_now(srv.loop), srv.cfg.nick_rate)) {
+		send_numeric(c, ERR_NICKTOOFAST, "%s :Nick change too fast. Please wait %.0f seconds.", nick,
+		             bucket_wait(&c->nick_rate, srv.cfg.nick_rate) + 0.5);
 		return;
 	}
 	/* the old mask is the source; the user and every peer see it once */

@@ -108,7 +108,10 @@ static void relay(struct client *c, struct message *m, enum kind kind)
 				continue;
 			}
 			if (!can_send(ch, c)) {
-				if (errors)
+				/* a secret channel one may not send to is one that is not there */
+				if (errors && !channel_visible_to(ch, c))
+					send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", t);
+				else if (errors)
 					send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :Cannot send to channel", ch->name);
 				continue;
 			}

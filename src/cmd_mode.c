@@ -106,7 +106,11 @@ static int ban_add(struct client *c, struct channel *ch, const char *mask)
 	for (struct ban *b = ch->bans; b; b = b->next)
 		if (casemap_cmp(srv.cfg.casemapping, b->mask, mask) == 0)
 			return 0;
-	if (ch->nbans >= (unsigned)srv.cfg.max_bans) {
+	/* memory per channel: max_bans entries, max_ban_bytes of text */
+	size_t bytes = strlen(mask) + strlen(c->nick);
+	for (const struct ban *b = ch->bans; b; b = b->next)
+		bytes += strlen(b->mask) + strlen(b->by);
+	if (ch->nbans >= (unsigned)srv.cfg.max_bans || bytes > (size_t)srv.cfg.max_ban_bytes) {
 		send_numeric(c, ERR_BANLISTFULL, "%s %s :Channel ban list is full", ch->name, mask);
 		return 0;
 	}
@@ -188,7 +192,7 @@ static const uint16_t flag_bits[128] = {
 static void channel_mode(struct client *c, struct message *m)
 {
 	char mask[160];
-	struct channel *ch = channel_find(m->params[0]);
+	struct channel *ch = channel_find_for(m->params[0], c);
 	if (!ch) {
 		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[0]);
 		return;
@@ -259,6 +263,12 @@ static void channel_mode(struct client *c, struct message *m)
 		}
 		case 'b': {
 			char full[160];
+			/* a mask is sent back as a middle parameter of MODE and 367:
+			 * one with a space (a trailing ":a b") would read as two */
+			if (plus && !msg_is_middle(arg)) {
+				send_numeric(c, ERR_INVALIDMODEPARAM, "%s b * :Invalid ban mask", ch->name);
+				break;
+			}
 			normalise_mask(arg, full, sizeof full);
 			if (plus ? ban_add(c, ch, full) : ban_del(ch, full))
 				record(&chg, plus, mode, full);

@@ -30,27 +30,6 @@
 #define OPER_BACKOFF_MAX 64
 #define CRYPT_RATE 4
 #define CRYPT_BURST 8
-#define ADDR_SLOTS 1024
-
-static struct oper_addr {
-	char addr[HOST_MAX + 1];
-	unsigned fails;
-	double until;
-} addrs[ADDR_SLOTS];
-
-/* The address's slot (direct-mapped on the keyed hash: another address
- * may take it over, which only forgets the older one's failures). */
-static struct oper_addr *addr_slot(const char *host)
-{
-	struct oper_addr *e = &addrs[hashkey_sip(host, strlen(host)) % ADDR_SLOTS];
-	if (strcmp(e->addr, host) != 0) {
-		snprintf(e->addr, sizeof e->addr, "%s", host);
-		e->fails = 0;
-		e->until = 0;
-	}
-	return e;
-}
-
 static int crypt_budget(double now)
 {
 	static double tokens = CRYPT_BURST, last;
@@ -66,13 +45,13 @@ static int crypt_budget(double now)
 	return 1;
 }
 
-static void oper_failed(struct client *c, struct oper_addr *e, double now, int ran)
+static void oper_failed(struct client *c, struct addr_slot *e, double now, int ran)
 {
 	if (ran) {
-		e->fails++;
-		unsigned shift = e->fails - 1 < 6 ? e->fails - 1 : 6;
+		e->oper_fails++;
+		unsigned shift = e->oper_fails - 1 < 6 ? e->oper_fails - 1 : 6;
 		double wait = (double)(1u << shift);
-		e->until = now + (wait < OPER_BACKOFF_MAX ? wait : OPER_BACKOFF_MAX);
+		e->oper_until = now + (wait < OPER_BACKOFF_MAX ? wait : OPER_BACKOFF_MAX);
 		send_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
 	} else {
 		send_numeric(c, RPL_TRYAGAIN, "OPER :Please wait a while and try again.");
@@ -88,8 +67,8 @@ HANDLER(cmd_oper)
 		return;
 	}
 	double now = ev_now(srv.loop);
-	struct oper_addr *e = addr_slot(c->ip);  /* the real address, not a cloak */
-	if (now < e->until || !crypt_budget(now)) {
+	struct addr_slot *e = addr_slot(c->ip);  /* the real address, not a cloak */
+	if (now < e->oper_until || !crypt_budget(now)) {
 		oper_failed(c, e, now, 0);
 		return;
 	}
@@ -107,8 +86,8 @@ HANDLER(cmd_oper)
 		oper_failed(c, e, now, 1);
 		return;
 	}
-	e->fails = 0;
-	e->until = 0;
+	e->oper_fails = 0;
+	e->oper_until = 0;
 	if (!(c->umodes & UMODE_OPER)) {
 		c->umodes |= UMODE_OPER;
 		srv.opers++;

@@ -70,6 +70,10 @@ void config_defaults(struct config *cfg)
 	cfg->flood_rate = 4;
 	cfg->whowas = 100;
 	cfg->tls_handshakes_per_ip = 10;
+	cfg->nick_rate = 10;
+	cfg->join_rate = 120;        /* a 50-channel autojoin, and parting them all, fit */
+	cfg->max_ban_bytes = 6144;   /* 60 bans of a 20-byte mask and a 80-byte setter */
+	cfg->channel_rate = 100;
 
 	cfg->heartbeat = 2;
 	cfg->node_timeout = 10;
@@ -415,6 +419,10 @@ static int on_limits(struct parse_state *st, const char *s, const char *n, const
 		{ "flood_rate", offsetof(struct config, flood_rate), 1, 100000 },
 		{ "whowas", offsetof(struct config, whowas), 0, 100000 },
 		{ "tls_handshakes_per_ip", offsetof(struct config, tls_handshakes_per_ip), 0, 100000 },
+		{ "nick_rate", offsetof(struct config, nick_rate), 0, 100000 },
+		{ "join_rate", offsetof(struct config, join_rate), 0, 100000 },
+		{ "max_ban_bytes", offsetof(struct config, max_ban_bytes), 256, 10000000 },
+		{ "channel_rate", offsetof(struct config, channel_rate), 0, 100000 },
 	};
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
 		if (strcmp(n, ints[i].key) == 0)

@@ -98,6 +98,10 @@ struct config {
 	int whowas;            /* WHOWAS history entries, 0 = none */
 	/* issue 15: what one client or address may make the server do/hold */
 	int tls_handshakes_per_ip; /* TLS handshakes in progress per address, 0 = no limit */
+	int nick_rate;         /* nick changes per minute (burst the same), 0 = no limit */
+	int join_rate;         /* JOINs + PARTs per minute (burst the same), 0 = no limit */
+	int max_ban_bytes;     /* ban masks + setters per channel, bytes */
+	int channel_rate;      /* channels one address may create per minute, 0 = no limit */
 
 
 	/* [services]: the Atheme link (doc/services.md) */

@@ -37,8 +37,11 @@
 #   PING every 120 s.
 #   ircmini : [limits] max_clients=20000 max_per_ip=1000000
 #             throttle_connects=1000000 flood_burst=0 sendq=16777216
+#             join_rate=0 channel_rate=0 nick_rate=0
 #             (the per-address limits raised, not switched off, so their
-#             table lookups and the default host cloaks are in the figures)
+#             table lookups and the default host cloaks are in the figures;
+#             the per-client rates off: churn's 16 addresses create channels
+#             far faster than any person)
 #   ngIRCd  : MaxConnections=0 MaxConnectionsIP=0 MaxJoins=0
 #             MaxPenaltyTime=0 (no penalty delays at all: the second after
 #             registration, MODE, and the 3-commands-per-pass and
@@ -155,6 +158,9 @@ max_clients = 20000
 max_per_ip = 1000000
 throttle_connects = 1000000
 flood_burst = 0
+join_rate = 0
+channel_rate = 0
+nick_rate = 0
 sendq = 16777216
 EOF
 		;;

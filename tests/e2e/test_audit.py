@@ -96,7 +96,7 @@ def test_flood_burst_ending_a_read_resumes_cleanly():
 
 def test_disconnect_costs_only_the_invites_held():
     import socket
-    with running(config(NOFLOOD + "max_channels = 300\n")) as srv:
+    with running(config(NOFLOOD + "max_channels = 300\njoin_rate = 0\nchannel_rate = 0\n")) as srv:
         boss = oper(srv.client("boss"))
         names = ["#c%d" % i for i in range(200)]
         for i in range(0, 200, 25):
@@ -142,7 +142,7 @@ def labeled_client(srv, nick):
 def test_labeled_list_counts_against_the_sendq():
     """A labeled LIST held its whole reply before the sendq saw it. Now the
     held bytes count: the walk ends when they pass the sendq."""
-    with running(config(NOFLOOD + "sendq = 16384\nmax_channels = 400\n")) as srv:
+    with running(config(NOFLOOD + "sendq = 16384\nmax_channels = 400\njoin_rate = 0\nchannel_rate = 0\n")) as srv:
         boss = oper(srv.client("boss"))
         names = ["#chan-with-a-long-name-%03d" % i for i in range(300)]
         for i in range(0, 300, 12):   # a line at a time: 2.4 KiB of replies each
@@ -157,7 +157,7 @@ def test_labeled_list_counts_against_the_sendq():
 
 
 def test_list_and_names_stop_when_the_sendq_is_full():
-    with running(config(NOFLOOD + "sendq = 4096\nmax_channels = 400\n")) as srv:
+    with running(config(NOFLOOD + "sendq = 4096\nmax_channels = 400\njoin_rate = 0\nchannel_rate = 0\n")) as srv:
         boss = oper(srv.client("boss"))
         names = ["#chan-with-a-long-name-%03d" % i for i in range(300)]
         for i in range(0, 300, 6):   # a line at a time: 1.2 KiB of replies each
@@ -172,6 +172,146 @@ def test_list_and_names_stop_when_the_sendq_is_full():
             assert 0 < walked < 300, (cmd, walked)
             asker.close()
             boss.sync()
+
+
+# ---- item 6: JOIN re-checked the ban list for every repeated name
+
+
+def test_join_repeated_names_checked_once():
+    with running(config(NOFLOOD)) as srv:
+        boss = oper(srv.client("boss"))
+        boss.join("#b")
+        for i in range(20):
+            boss.send("MODE #b +b *!*@nothing%d.example" % i)
+        boss.send("MODE #b +b victim!*@*")
+        boss.sync()
+        v = srv.client("victim")
+        before = work(boss)["bans"]
+        v.send("JOIN " + ",".join(["#b"] * 100))
+        lines = v.collect_until(r" 474 ")
+        v.quiet(r" 474 ")   # one answer for the channel, not 100
+        tried = work(boss)["bans"] - before
+        assert 0 < tried <= 21, tried
+
+
+# ---- item 8: nick changes and JOIN/PART cycles have their own rates
+
+
+def test_nick_rate():
+    with running(config(NOFLOOD + "nick_rate = 3\n")) as srv:
+        a = srv.client("a0")
+        b = srv.client("watcher")
+        a.join("#x")
+        b.join("#x")
+        for i in range(1, 4):
+            a.send("NICK a%d" % i)
+            a.expect(r" NICK :?a%d" % i)
+        a.send("NICK a9")
+        line = a.expect(r" 438 ")
+        assert "a9" in line and "too fast" in line, line
+        b.sync()
+        assert not any("a9" in l for l in b.lines)
+
+
+def test_join_rate():
+    with running(config(NOFLOOD + "join_rate = 10\n")) as srv:
+        a = srv.client("a")
+        a.send("JOIN " + ",".join("#j%d" % i for i in range(15)))
+        lines = a.collect_until(r" 263 ")
+        assert sum(1 for l in lines if re.search(r" JOIN :?#j", l)) == 10, lines
+        a.quiet(r" JOIN ")      # the rest of the line was dropped with one 263
+        a.send("PART #j0")      # PART always works
+        a.expect(r" PART #j0")
+
+
+def test_defaults_let_a_50_channel_autojoin_through():
+    with running(config(NOFLOOD)) as srv:
+        a = srv.client("a")
+        a.send("JOIN " + ",".join("#auto%d" % i for i in range(50)))
+        lines = a.collect_until(r" 366 \S+ #auto49 ")
+        assert not any(" 263 " in l for l in lines)
+
+
+# ---- item 10: secret channels look like missing ones to outsiders
+
+
+def test_secret_channel_is_indistinguishable_from_none():
+    with running(config(NOFLOOD)) as srv:
+        a = srv.client("a").join("#s")
+        a.send("MODE #s +sb bad!*@*")
+        a.sync()
+        o = srv.client("out")
+        for chan in ("#s", "#nonexistent"):
+            o.send("MODE %s" % chan)
+            o.expect(r" 403 out %s " % chan)
+            o.send("MODE %s b" % chan)
+            o.expect(r" 403 out %s " % chan)
+            o.send("MODE %s +o out" % chan)
+            o.expect(r" 403 out %s " % chan)
+            for cmd in ("TOPIC %s", "PART %s", "KICK %s a", "INVITE a %s"):
+                o.send(cmd % chan)
+                o.expect(r" 403 out %s " % chan)
+            o.send("PRIVMSG %s :hi" % chan)
+            o.expect(r" 401 out %s " % chan)
+        o.sync()
+        assert not any("+s" in l or " 329 " in l or " 367 " in l for l in o.log), o.log
+
+
+# ---- item 11: no nick before PASS
+
+
+def test_no_nick_before_pass():
+    with running("[server]\npassword = pw\n") as srv:
+        a = srv.client("taken", password="pw")
+        b = Client(srv.port)
+        b.send("NICK taken")           # a 433 would tell "taken" is online
+        line = b.expect(r" (433|464) ")
+        assert " 464 " in line, line
+        assert b.wait_closed()
+
+
+# ---- item 12 and item 3: ban masks
+
+
+def test_ban_mask_with_spaces_is_refused():
+    with running(config(NOFLOOD)) as srv:
+        a = srv.client("a").join("#c")
+        w = srv.client("w").join("#c")
+        a.send("MODE #c +b :x y z")
+        a.expect(r" 696 a #c b ")
+        a.send("MODE #c b")
+        lines = a.collect_until(r" 368 ")
+        assert not any(" 367 " in l for l in lines), lines
+        w.sync()
+        assert not any(" MODE #c " in l for l in w.lines), w.lines
+
+
+def test_ban_bytes_per_channel_are_capped():
+    with running(config(NOFLOOD + "max_ban_bytes = 300\n")) as srv:
+        a = srv.client("a").join("#c")
+        for i in range(10):
+            a.send("MODE #c +b %s%02d!*@*" % ("x" * 40, i))
+        a.expect(r" 478 a #c ")
+        a.send("MODE #c b")
+        lines = a.collect_until(r" 368 ")
+        n = sum(1 for l in lines if " 367 " in l)
+        assert 0 < n <= 300 // 46, n    # 46 bytes each: mask 45 + setter "a"
+
+
+def test_channels_created_per_address_are_capped():
+    with running(config(NOFLOOD + "channel_rate = 5\nmax_channels = 100\n")) as srv:
+        a = srv.client("a")
+        b = srv.client("b")          # same address: shares the budget
+        a.send("JOIN #n1,#n2,#n3")
+        a.expect(r" 366 a #n3 ")
+        b.send("JOIN #n4,#n5,#n6,#n7")
+        b.expect(r" 366 b #n5 ")
+        b.expect(r" 263 b JOIN ")
+        b.send("JOIN #n1")            # joining an existing channel is fine
+        b.expect(r" 366 b #n1 ")
+        other = Client(srv.port, source="127.0.0.2").register("other")
+        other.send("JOIN #elsewhere")
+        other.expect(r" 366 other #elsewhere ")
 
 
 # ---- item 13: log injection, log storms

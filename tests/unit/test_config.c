@@ -204,6 +204,10 @@ static const struct {
 	{ "throttle_duration", 0, 86400 },
 	{ "ipv6_prefix", 16, 128 },
 	{ "tls_handshakes_per_ip", 0, 100000 },
+	{ "nick_rate", 0, 100000 },
+	{ "join_rate", 0, 100000 },
+	{ "max_ban_bytes", 256, 10000000 },
+	{ "channel_rate", 0, 100000 },
 };
 
 static long limit_value(const char *key)
@@ -227,6 +231,8 @@ static long limit_value(const char *key)
 		{ "throttle_duration", &cfg.throttle_duration },
 		{ "ipv6_prefix", &cfg.ipv6_prefix },
 		{ "tls_handshakes_per_ip", &cfg.tls_handshakes_per_ip },
+		{ "nick_rate", &cfg.nick_rate }, { "join_rate", &cfg.join_rate },
+		{ "max_ban_bytes", &cfg.max_ban_bytes }, { "channel_rate", &cfg.channel_rate },
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
 		if (strcmp(f[i].key, key) == 0)
