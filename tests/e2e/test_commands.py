@@ -439,6 +439,9 @@ def test_mode_query_and_005_tokens_match_implementation():
         a.expect(src("alice") + r"MODE #q \+k key$")
         a.send("MODE #q +l 10")
         a.expect(src("alice") + r"MODE #q \+l 10$")
+        # a non-member sees the key hidden
+        lines = reply(o, "MODE #q", r" 329 ")
+        assert lines[0] == ":irc.test 324 out #q +ntkl * 10", lines
         a.send("MODE #q +imps")
         a.expect(src("alice") + r"MODE #q \+imps$")
         a.send("MODE #q +b x!*@*")
@@ -447,9 +450,9 @@ def test_mode_query_and_005_tokens_match_implementation():
         a.expect(src("alice") + r"MODE #q \+v alice$")   # already op: only +v is a change
         lines = reply(a, "MODE #q", r" 329 ")
         assert lines[0] == ":irc.test 324 alice #q +imnpstkl key 10", lines
-        # a non-member sees the key hidden
-        lines = reply(o, "MODE #q", r" 329 ")
-        assert lines[0] == ":irc.test 324 out #q +imnpstkl * 10", lines
+        # +s/+p: to a non-member it is no channel at all (issue 15)
+        o.send("MODE #q")
+        o.expect(num(403, "out", "#q :No such channel"))
         for ch in "aehjqrzIeRCST":
             a.send("MODE #q +%s" % ch)
             a.expect(num(472, "alice", re.escape(ch) + " :is unknown mode char to me.*"))
@@ -802,8 +805,8 @@ def test_private_channel_hidden_from_who_and_topic_of_outsiders():
         assert lines == [":irc.test 315 out #p :End of /WHO list"], lines
         lines = reply(o, "WHO #p %cuhsnfdar", " 315 ")
         assert lines == [":irc.test 315 out #p :End of /WHO list"], lines
-        o.send("TOPIC #p")
-        o.expect(num(442, "out", "#p :You're not on that channel"))
+        o.send("TOPIC #p")      # +p: as if there were no #p (issue 15)
+        o.expect(num(403, "out", "#p :No such channel"))
         lines = reply(o, "NAMES #p", " 366 ")
         assert lines == [":irc.test 366 out #p :End of /NAMES list"], lines
         # the member still sees everything; "*" marks a private channel
