@@ -229,6 +229,11 @@ static int on_forwarded(struct conn *conn, const struct sockaddr_storage *addr)
 
 /* ---- connection callbacks */
 
+static const char *conn_address(struct conn *conn)
+{
+	return client_of(conn)->ip;
+}
+
 /* IRCv3 message-tags: a client may send 4094 bytes of tag data; the rest
  * of the line keeps the 510-byte limit (conn.c only bounds the total). */
 static int tagged_line_ok(const char *line, size_t len)
@@ -343,7 +348,7 @@ void client_init_conn_handlers(void)
 		.release = on_release,
 	};
 	conn_init(srv.loop, &h);
-	ws_init(&srv.cfg, on_forwarded);
+	ws_init(&srv.cfg, on_forwarded, conn_address);
 }
 
 /* TS6: SID, then a letter and five of [A-Z0-9], unique while we run. */
@@ -428,7 +433,7 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 		refuse(fd, ip, errno == EAGAIN ? "Too many TLS handshakes from your host" : "TLS unavailable");
 		return;
 	}
-	if (c && ws && !(c->conn.ws = ws_new(peer, ip))) {
+	if (c && ws && !(c->conn.ws = ws_new(peer))) {
 		tls_free(c->conn.tls);
 		free(c);
 		c = NULL;

@@ -39,17 +39,25 @@ struct ws {
 	uint32_t http_len;
 	uint32_t opart_len;
 	char *opart;          /* output: a line not yet complete */
-	uint8_t ctl[125];     /* payload of a control frame */
-	char peer[48];
+	uint8_t *ctl;         /* payload of a control frame, while one arrives */
 };
 
 static const struct config *cfg;
 static int (*on_forwarded)(struct conn *c, const struct sockaddr_storage *addr);
+static const char *(*addr_of)(struct conn *c);
 
-void ws_init(const struct config *c, int (*forwarded)(struct conn *, const struct sockaddr_storage *))
+void ws_init(const struct config *c, int (*forwarded)(struct conn *, const struct sockaddr_storage *),
+             const char *(*address)(struct conn *))
 {
 	cfg = c;
 	on_forwarded = forwarded;
+	addr_of = address;
+}
+
+/* for log lines: the client's address as the IRC layer knows it */
+static const char *peer(struct conn *c)
+{
+	return addr_of ? addr_of(c) : "?";
 }
 
 /* ---- trusted proxies */
@@ -121,13 +129,12 @@ static int forwarded_client(const char *v, size_t n, struct sockaddr_storage *ou
 
 /* ---- state */
 
-struct ws *ws_new(const struct sockaddr_storage *peer, const char *text)
+struct ws *ws_new(const struct sockaddr_storage *from)
 {
 	struct ws *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
-	w->trusted = (uint8_t)ws_trusted(peer);
-	snprintf(w->peer, sizeof w->peer, "%s", text);
+	w->trusted = (uint8_t)ws_trusted(from);
 	return w;
 }
 
@@ -137,6 +144,7 @@ void ws_free(struct ws *w)
 		return;
 	free(w->http);
 	free(w->opart);
+	free(w->ctl);
 	free(w);
 }
 
@@ -146,7 +154,7 @@ static void fail(struct conn *c, int code, const char *why)
 {
 	struct ws *w = c->ws;
 	char reason[160];
-	log_info("WebSocket %s: closing with status %d: %s", w->peer, code, why);
+	log_info("WebSocket %s: closing with status %d: %s", peer(c), code, why);
 	w->close_code = (uint16_t)code;
 	w->close_why = why;
 	snprintf(reason, sizeof reason, "WebSocket error: %s", why);
@@ -178,7 +186,7 @@ static void http_fail(struct conn *c, int status, const char *why, const char *d
 	struct ws *w = c->ws;
 	char buf[512], reason[160];
 	size_t n = ws_http_error(buf, sizeof buf, status, why);
-	log_info("WebSocket %s: handshake refused with HTTP %d: %s%s", w->peer, status, why, detail);
+	log_info("WebSocket %s: handshake refused with HTTP %d: %s%s", peer(c), status, why, detail);
 	conn_send_raw(c, buf, n);
 	w->state = ST_CLOSED;
 	snprintf(reason, sizeof reason, "WebSocket handshake refused: %s", why);
@@ -243,8 +251,8 @@ static size_t handshake(struct conn *c, struct ws *w, const uint8_t *raw, size_t
 	int fwd = w->trusted && r.xff ? forwarded_client(r.xff, r.xfflen, &client) : 1;
 	if (fwd < 0)
 		log_warn("WebSocket %s: unusable X-Forwarded-For \"%.*s\": using the proxy's address",
-		         w->peer, r.xfflen > 100 ? 100 : (int)r.xfflen, r.xff);
-	log_info("WebSocket %s: upgraded (%s)%s", w->peer,
+		         peer(c), r.xfflen > 100 ? 100 : (int)r.xfflen, r.xff);
+	log_info("WebSocket %s: upgraded (%s)%s", peer(c),
 	         r.proto == WS_PROTO_BINARY ? "binary.ircv3.net" :
 	         r.proto == WS_PROTO_TEXT ? "text.ircv3.net" : "no subprotocol: text",
 	         fwd == 0 ? ", forwarded" : "");
@@ -252,15 +260,8 @@ static size_t handshake(struct conn *c, struct ws *w, const uint8_t *raw, size_t
 	w->http = NULL;
 	w->http_len = 0;
 	size_t used = end - old;
-	if (fwd == 0 && on_forwarded) {
-		char text[INET6_ADDRSTRLEN] = "";
-		if (client.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&client)->sin_addr, text, sizeof text);
-		else
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&client)->sin6_addr, text, sizeof text);
-		snprintf(w->peer, sizeof w->peer, "%s", text);
+	if (fwd == 0 && on_forwarded)
 		on_forwarded(c, &client);   /* may refuse the client: then c is dead */
-	}
 	return used;
 }
 
@@ -270,7 +271,8 @@ static void send_frame(struct conn *c, int opcode, const void *payload, size_t l
 {
 	uint8_t buf[10 + 125];
 	size_t hl = ws_frame_header(buf, opcode, len);
-	memcpy(buf + hl, payload, len);
+	if (len)
+		memcpy(buf + hl, payload, len);
 	conn_send_raw(c, (char *)buf, hl + len);
 }
 
@@ -312,14 +314,15 @@ static int on_close(struct conn *c, struct ws *w)
 static int end_frame(struct conn *c, struct ws *w, char *out, size_t *o)
 {
 	w->have_frame = 0;
-	switch (w->f.opcode) {
-	case WS_PING:
-		send_frame(c, WS_PONG, w->ctl, (size_t)w->f.len);
-		return 1;
-	case WS_PONG:
-		return 1;
-	case WS_CLOSE:
-		return on_close(c, w);
+	if (w->f.opcode & 0x8) {
+		int r = 1;
+		if (w->f.opcode == WS_PING)
+			send_frame(c, WS_PONG, w->ctl, (size_t)w->f.len);
+		else if (w->f.opcode == WS_CLOSE)
+			r = on_close(c, w);
+		free(w->ctl);
+		w->ctl = NULL;
+		return r;
 	}
 	if (!w->f.fin)
 		return 1;
@@ -371,6 +374,12 @@ static int start_frame(struct conn *c, struct ws *w)
 	}
 	w->pos = 0;
 	w->have_frame = 1;
+	/* a control payload is echoed or parsed whole; idle clients keep no
+	 * buffer for it */
+	if ((w->f.opcode & 0x8) && w->f.len && !(w->ctl = malloc((size_t)w->f.len))) {
+		conn_kill(c, "Out of memory");
+		return 0;
+	}
 	return 1;
 }
 
@@ -398,8 +407,10 @@ size_t ws_input(struct conn *c, uint8_t *raw, size_t n, char *out)
 		uint64_t left = w->f.len - w->pos;
 		size_t take = left < n - i ? (size_t)left : n - i;
 		ws_unmask(raw + i, take, w->f.mask, w->pos);
-		if (w->f.opcode & 0x8)
-			memcpy(w->ctl + w->pos, raw + i, take);
+		if (w->f.opcode & 0x8) {
+			if (take)
+				memcpy(w->ctl + w->pos, raw + i, take);
+		}
 		else if (!data(c, w, raw + i, take, out, &o))
 			break;
 		w->pos += take;

@@ -23,13 +23,15 @@ struct ws;
 /* cfg is read on every handshake ([websocket] origins, trusted_proxies),
  * so it must stay valid (and follows reloads). `forwarded` is told the
  * client address a trusted proxy gave; it returns -1 when that client is
- * refused (and has closed the connection itself). */
+ * refused (and has closed the connection itself). `address` names a
+ * connection's client in log lines. */
 void ws_init(const struct config *cfg,
-             int (*forwarded)(struct conn *c, const struct sockaddr_storage *addr));
+             int (*forwarded)(struct conn *c, const struct sockaddr_storage *addr),
+             const char *(*address)(struct conn *c));
 /* Is peer listed in [websocket] trusted_proxies? */
 int ws_trusted(const struct sockaddr_storage *peer);
-/* Transport state for a connection from peer (text: for log lines). */
-struct ws *ws_new(const struct sockaddr_storage *peer, const char *text);
+/* Transport state for a connection from peer. */
+struct ws *ws_new(const struct sockaddr_storage *peer);
 void ws_free(struct ws *w);
 
 /* Raw bytes in (unmasked in place), the line stream out; returns how many
