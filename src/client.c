@@ -201,11 +201,10 @@ static void set_address(struct client *c, const struct netaddr *a)
 
 /* A trusted WebSocket proxy named the client it speaks for: from now on
  * c is that address, for the clone limit, bans, WHO and the logs. */
-static int on_forwarded(struct conn *conn, const struct sockaddr_storage *addr)
+static int on_forwarded(struct conn *conn, const struct netaddr *addr)
 {
 	struct client *c = client_of(conn);
-	struct netaddr a;
-	netaddr_from_sockaddr(&a, addr);
+	struct netaddr a = *addr;
 	char was[NETADDR_TEXT];
 	snprintf(was, sizeof was, "%s", c->ip);
 	set_address(c, &a);

@@ -1,7 +1,6 @@
 /* config.c - inih callback into a validated struct config. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -648,35 +647,6 @@ static int on_cluster(struct parse_state *st, const char *s, const char *n, cons
 	return fail(st, s, n, "unknown key%s", "");
 }
 
-/* "10.0.0.0/8", "::1" or "2001:db8::/32" */
-static int parse_block(struct net_block *b, const char *text)
-{
-	char addr[64];
-	const char *slash = strchr(text, '/');
-	size_t n = slash ? (size_t)(slash - text) : strlen(text);
-	if (n == 0 || n >= sizeof addr)
-		return -1;
-	memcpy(addr, text, n);
-	addr[n] = '\0';
-	memset(b, 0, sizeof *b);
-	if (inet_pton(AF_INET, addr, b->addr) == 1)
-		b->family = AF_INET;
-	else if (inet_pton(AF_INET6, addr, b->addr) == 1)
-		b->family = AF_INET6;
-	else
-		return -1;
-	int max = b->family == AF_INET ? 32 : 128;
-	b->prefix = max;
-	if (slash) {
-		char *end;
-		long p = strtol(slash + 1, &end, 10);
-		if (!slash[1] || *end || p < 0 || p > max)
-			return -1;
-		b->prefix = (int)p;
-	}
-	return 0;
-}
-
 static int on_websocket(struct parse_state *st, const char *s, const char *n, const char *v)
 {
 	struct config *cfg = st->cfg;
@@ -708,7 +678,7 @@ static int on_websocket(struct parse_state *st, const char *s, const char *n, co
 			p += len;
 			if (cfg->nws_proxies == CONFIG_MAX_PROXIES)
 				return fail(st, s, n, "too many entries (max %d)", CONFIG_MAX_PROXIES);
-			if (parse_block(&cfg->ws_proxies[cfg->nws_proxies], word) < 0)
+			if (cidr_parse(&cfg->ws_proxies[cfg->nws_proxies], word) < 0)
 				return fail(st, s, n, "not an address or address/prefix (e.g. 127.0.0.1 or 10.0.0.0/8): \"%s\"", word);
 			cfg->nws_proxies++;
 		}

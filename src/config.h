@@ -28,12 +28,6 @@ struct listen_addr {
 
 #define CONFIG_MAX_PROXIES 16
 
-/* an address or CIDR block, e.g. 10.0.0.0/8 */
-struct net_block {
-	int family;      /* AF_INET or AF_INET6 */
-	unsigned char addr[16];
-	int prefix;      /* bits that must match */
-};
 
 struct oper_entry {
 	char name[32];
@@ -148,7 +142,7 @@ struct config {
 	/* [websocket] */
 	char ws_origins[1024];   /* allowed Origin values, space-separated; "*" = any */
 	int nws_proxies;
-	struct net_block ws_proxies[CONFIG_MAX_PROXIES];  /* trusted for X-Forwarded-For */
+	struct cidr ws_proxies[CONFIG_MAX_PROXIES];  /* trusted for X-Forwarded-For */
 };
 
 /* Fill cfg with defaults. */

@@ -43,10 +43,10 @@ struct ws {
 };
 
 static const struct config *cfg;
-static int (*on_forwarded)(struct conn *c, const struct sockaddr_storage *addr);
+static int (*on_forwarded)(struct conn *c, const struct netaddr *addr);
 static const char *(*addr_of)(struct conn *c);
 
-void ws_init(const struct config *c, int (*forwarded)(struct conn *, const struct sockaddr_storage *),
+void ws_init(const struct config *c, int (*forwarded)(struct conn *, const struct netaddr *),
              const char *(*address)(struct conn *))
 {
 	cfg = c;
@@ -62,41 +62,26 @@ static const char *peer(struct conn *c)
 
 /* ---- trusted proxies */
 
-static int in_block(const struct net_block *b, int family, const unsigned char *a)
-{
-	if (b->family != family)
-		return 0;
-	int full = b->prefix / 8, rest = b->prefix % 8;
-	if (memcmp(a, b->addr, (size_t)full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	unsigned char m = (unsigned char)(0xff << (8 - rest));
-	return (a[full] & m) == (b->addr[full] & m);
-}
-
-static int trusted_addr(int family, const unsigned char *a)
+static int trusted(const struct netaddr *a)
 {
 	for (int i = 0; cfg && i < cfg->nws_proxies; i++)
-		if (in_block(&cfg->ws_proxies[i], family, a))
+		if (cidr_match(&cfg->ws_proxies[i], a))
 			return 1;
 	return 0;
 }
 
 int ws_trusted(const struct sockaddr_storage *peer)
 {
-	if (peer->ss_family == AF_INET)
-		return trusted_addr(AF_INET, (const unsigned char *)&((const struct sockaddr_in *)peer)->sin_addr);
-	if (peer->ss_family == AF_INET6)
-		return trusted_addr(AF_INET6, (const unsigned char *)&((const struct sockaddr_in6 *)peer)->sin6_addr);
-	return 0;
+	struct netaddr a;
+	netaddr_from_sockaddr(&a, peer);
+	return trusted(&a);
 }
 
 /* The client a chain of proxies speaks for: the rightmost X-Forwarded-For
  * entry that is not itself a trusted proxy (each proxy appends the
  * address it saw; entries further left are the client's own claims).
  * Returns 0 and fills out, or -1 when an entry is not an address. */
-static int forwarded_client(const char *v, size_t n, struct sockaddr_storage *out)
+static int forwarded_client(const char *v, size_t n, struct netaddr *out)
 {
 	while (n) {
 		const char *comma = memrchr(v, ',', n);
@@ -111,16 +96,9 @@ static int forwarded_client(const char *v, size_t n, struct sockaddr_storage *ou
 			return -1;
 		memcpy(text, item, len);
 		text[len] = '\0';
-		memset(out, 0, sizeof *out);
-		struct sockaddr_in *s4 = (struct sockaddr_in *)out;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
-		if (inet_pton(AF_INET, text, &s4->sin_addr) == 1)
-			s4->sin_family = AF_INET;
-		else if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1)
-			s6->sin6_family = AF_INET6;
-		else
+		if (netaddr_parse(out, text) < 0)
 			return -1;
-		if (!comma || !ws_trusted(out))
+		if (!comma || !trusted(out))
 			return 0;
 		n = (size_t)(comma - v);
 	}
@@ -247,7 +225,7 @@ static size_t handshake(struct conn *c, struct ws *w, const uint8_t *raw, size_t
 	conn_send_raw(c, reply, rl);
 	w->state = ST_OPEN;
 	w->text_out = r.proto != WS_PROTO_BINARY;
-	struct sockaddr_storage client;
+	struct netaddr client;
 	int fwd = w->trusted && r.xff ? forwarded_client(r.xff, r.xfflen, &client) : 1;
 	if (fwd < 0)
 		log_warn("WebSocket %s: unusable X-Forwarded-For \"%.*s\": using the proxy's address",

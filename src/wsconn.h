@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "netaddr.h"
 #include "sbuf.h"
 
 struct conn;
@@ -26,7 +27,7 @@ struct ws;
  * refused (and has closed the connection itself). `address` names a
  * connection's client in log lines. */
 void ws_init(const struct config *cfg,
-             int (*forwarded)(struct conn *c, const struct sockaddr_storage *addr),
+             int (*forwarded)(struct conn *c, const struct netaddr *addr),
              const char *(*address)(struct conn *c));
 /* Is peer listed in [websocket] trusted_proxies? */
 int ws_trusted(const struct sockaddr_storage *peer);

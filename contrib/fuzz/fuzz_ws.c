@@ -281,9 +281,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	srv.cfg.sendq = 65536;
 	snprintf(srv.cfg.ws_origins, sizeof srv.cfg.ws_origins, "https://a.example");
 	srv.cfg.nws_proxies = 1;
-	srv.cfg.ws_proxies[0].family = AF_INET;
-	srv.cfg.ws_proxies[0].addr[0] = 127;
-	srv.cfg.ws_proxies[0].prefix = 8;
+	cidr_parse(&srv.cfg.ws_proxies[0], "127.0.0.0/8");
 	srv.config_path = "(fuzz)";
 	/* one fake client per input: the limit holds; no throttle (it would
 	 * depend on wall time); the cloak key in a directory of our own */

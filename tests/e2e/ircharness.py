@@ -141,6 +141,22 @@ class Server:
         return self.proc.returncode
 
 
+def read_until_closed(sock, timeout=None):
+    """Everything the server sends on sock until it closes (or, with a
+    timeout, until it goes quiet that long)."""
+    data = b""
+    sock.settimeout(timeout if timeout is not None else TIMEOUT)
+    try:
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, socket.timeout):
+        pass
+    return data
+
+
 def oper_hash(password):
     """A crypt(3) SHA-512 hash, as `openssl passwd -6` prints it."""
     if shutil.which("openssl"):
@@ -199,12 +215,17 @@ class Client:
             self.closed = True
             return False
         self.buf += data
+        self._take()
+        return True
+
+    def _take(self):
+        """Complete lines from self.buf into self.lines (a transport with
+        framing of its own overrides this)."""
         while b"\n" in self.buf:
             line, self.buf = self.buf.split(b"\n", 1)
             text = line.rstrip(b"\r").decode("utf-8", "replace")
             self.lines.append(text)
             self.log.append(text)
-        return True
 
     def expect(self, pattern, timeout=TIMEOUT):
         """Return the first line matching the regex, dropping the ones before."""

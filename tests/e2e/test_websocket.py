@@ -11,7 +11,7 @@ import struct
 import sys
 import time
 
-from ircharness import TIMEOUT, WRAPPER, free_port, running, run_tests
+from ircharness import TIMEOUT, WRAPPER, free_port, read_until_closed, running, run_tests
 from wsclient import BINARY, CLOSE, CONT, PING, PONG, TEXT, WSClient, frame, request
 
 SLOW = 6 if WRAPPER else 1
@@ -199,16 +199,7 @@ def test_client_close_is_echoed():
 def handshake(port, req):
     s = socket.create_connection(("127.0.0.1", port), TIMEOUT)
     s.sendall(req)
-    data = b""
-    s.settimeout(TIMEOUT * SLOW)
-    try:
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    except (ConnectionResetError, socket.timeout):
-        pass
+    data = read_until_closed(s, TIMEOUT * SLOW)
     s.close()
     return data.decode("latin-1")
 

@@ -11,6 +11,7 @@ import ssl
 import struct
 
 from ircharness import TIMEOUT, Client
+from test_tls import TLSClient
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CONT, TEXT, BINARY, CLOSE, PING, PONG = 0, 1, 2, 8, 9, 10
@@ -106,13 +107,7 @@ class WSClient(Client):
             return True
         return Client._readable(self, timeout)
 
-    def _recv(self):
-        try:
-            return self.sock.recv(65536)
-        except (ssl.SSLWantReadError, BlockingIOError, InterruptedError):
-            return None
-        except (ConnectionResetError, ssl.SSLError):
-            return b""
+    _recv = TLSClient._recv   # fine for a plain socket too
 
     def _parse(self):
         while len(self.buf) >= 2:
@@ -147,18 +142,7 @@ class WSClient(Client):
                 if op == CLOSE:
                     self.close_code = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else 1005
 
-    def _fill(self, timeout):
-        if self.closed or not self._readable(timeout):
-            return False
-        data = self._recv()
-        if data is None:
-            return True
-        if not data:
-            self.closed = True
-            return False
-        self.buf += data
-        self._parse()
-        return True
+    _take = _parse   # frames, not CRLF lines
 
     def sendraw(self, data):
         self.sock.setblocking(True)

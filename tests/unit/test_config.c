@@ -824,13 +824,15 @@ Test(config, websocket_trusted_proxies)
 {
 	load_ok("[websocket]\ntrusted_proxies = 127.0.0.1 10.0.0.0/8\ntrusted_proxies = ::1 2001:db8::/32\n");
 	cr_assert_eq(cfg.nws_proxies, 4);
-	cr_assert_eq(cfg.ws_proxies[0].family, AF_INET);
-	cr_assert_eq(cfg.ws_proxies[0].prefix, 32);
-	cr_assert_eq(cfg.ws_proxies[1].prefix, 8);
-	cr_assert_eq(cfg.ws_proxies[1].addr[0], 10);
-	cr_assert_eq(cfg.ws_proxies[2].family, AF_INET6);
-	cr_assert_eq(cfg.ws_proxies[2].prefix, 128);
-	cr_assert_eq(cfg.ws_proxies[3].prefix, 32);
+	cr_assert_eq(cfg.ws_proxies[0].net.family, AF_INET);
+	cr_assert_eq(cfg.ws_proxies[0].bits, 32);
+	cr_assert_eq(cfg.ws_proxies[1].bits, 8);
+	cr_assert_eq(cfg.ws_proxies[1].net.b[0], 10);
+	cr_assert_eq(cfg.ws_proxies[2].net.family, AF_INET6);
+	cr_assert_eq(cfg.ws_proxies[2].bits, 128);
+	cr_assert_eq(cfg.ws_proxies[3].bits, 32);
+	/* host bits under the mask: a typo, not a block */
+	load_fails("[websocket]\ntrusted_proxies = 10.0.0.1/8\n", 2, "[websocket] trusted_proxies:", "10.0.0.1/8");
 	load_fails("[websocket]\ntrusted_proxies = 127.0.0.1 proxy.example\n", 2,
 	           "[websocket] trusted_proxies:", "\"proxy.example\"");
 	load_fails("[websocket]\ntrusted_proxies = 10.0.0.0/33\n", 2, "[websocket] trusted_proxies:", "10.0.0.0/33");
