@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "hashkey.h"
+#include "netaddr.h"
+#include "server.h"
 
 #define ADDR_SLOTS 1024
 
@@ -36,8 +38,17 @@ double bucket_wait(const struct bucket *b, int per_minute)
 	return (1 - b->tokens) * 60.0 / per_minute;
 }
 
-struct addr_slot *addr_slot(const char *addr)
+struct addr_slot *addr_slot(const char *ip)
 {
+	/* an address's group (an IPv6 /64 is one user, netaddr.h) */
+	char addr[NETADDR_TEXT];
+	struct netaddr a, g;
+	if (netaddr_parse(&a, ip) == 0) {
+		netaddr_group(&g, &a, srv.cfg.ipv6_prefix);
+		netaddr_text(&g, addr, sizeof addr);
+	} else {
+		snprintf(addr, sizeof addr, "%s", ip);
+	}
 	struct addr_slot *e = &slots[hashkey_sip(addr, strlen(addr)) % ADDR_SLOTS];
 	if (strcmp(e->addr, addr) != 0) {
 		memset(e, 0, sizeof *e);

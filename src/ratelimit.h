@@ -20,12 +20,14 @@ double bucket_wait(const struct bucket *b, int per_minute);
  * older one's history (an attacker gains nothing from that he could not
  * get from a fresh address). */
 struct addr_slot {
-	char addr[48];
+	char addr[48];           /* the group, as text */
 	unsigned oper_fails;     /* cmd_oper.c */
 	double oper_until;
 	struct bucket created;   /* channels created (cmd_channel.c) */
 };
 
-struct addr_slot *addr_slot(const char *addr);
+/* The slot of the group of `ip` (itself for IPv4, its [limits]
+ * ipv6_prefix for IPv6). */
+struct addr_slot *addr_slot(const char *ip);
 
 #endif

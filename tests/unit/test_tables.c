@@ -647,3 +647,21 @@ Test(chans, peers_visited_once_each)
 		cr_assert_eq(seen[3], 0, "d is not a peer");
 	}
 }
+
+/* ---- per-address state (ratelimit.c): an IPv6 /64 is one address */
+#include "ratelimit.h"
+
+Test(addr_slot, ipv6_groups_share_one_slot)
+{
+	srv.cfg.ipv6_prefix = 64;
+	struct addr_slot *a = addr_slot("2001:db8:1:2::1");
+	a->oper_fails = 7;
+	cr_assert_eq(addr_slot("2001:db8:1:2:ffff::9"), a);
+	cr_assert_eq(addr_slot("2001:db8:1:2::1")->oper_fails, 7);
+	struct addr_slot *v4 = addr_slot("192.0.2.1");
+	v4->oper_fails = 3;
+	cr_assert_eq(addr_slot("192.0.2.1")->oper_fails, 3);
+	/* another IPv4 address is another user: never its state */
+	cr_assert_eq(addr_slot("192.0.2.2")->oper_fails, 0);
+	cr_assert_eq(addr_slot("2001:db8:1:3::1")->oper_fails, 0);
+}
