@@ -70,6 +70,7 @@ struct member *channel_add(struct channel *ch, struct client *c, uint8_t modes)
 	m->cl = c;
 	m->modes = modes;
 	m->caps = c->caps;
+	m->remote = c->remote;
 	/* prepend: O(1); nobody relies on join order */
 	m->cnext = ch->members;
 	if (ch->members)

@@ -30,6 +30,7 @@ struct member {
 	struct member *cprev, *cnext;  /* in the channel's member list */
 	struct member *unext;          /* in the client's channel list */
 	uint8_t modes;
+	uint8_t remote;                /* cl->remote, for the same reason as caps */
 	uint32_t caps;                 /* cl->caps, kept here so a channel
 	                                * fan-out never loads *cl's far end */
 };

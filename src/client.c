@@ -14,9 +14,11 @@
 #include "cloak.h"
 #include "commands.h"
 #include "log.h"
+#include "node.h"
 #include "numeric.h"
 #include "send.h"
 #include "server.h"
+#include "state.h"
 #include "tls.h"
 #include "ts6.h"
 #include "listener.h"
@@ -35,6 +37,15 @@ struct client *client_find(const char *nick)
 	casemap_fold(srv.cfg.casemapping, key, sizeof key, nick);
 	HASH_FIND_STR(srv.nicks, key, c);
 	return c;
+}
+
+struct client *client_find_uid(const char *uid, int any)
+{
+	struct client *c;
+	if (!uid || strlen(uid) != UID_LEN)
+		return NULL;
+	HASH_FIND(hh_uid, srv.uids, uid, UID_LEN, c);
+	return c && (any || client_registered(c)) ? c : NULL;
 }
 
 void client_set_nick(struct client *c, const char *nick)
@@ -56,6 +67,33 @@ char *realname_dup(const char *name)
 			n--;
 	}
 	return strndup(name, n);
+}
+
+void client_drop_nick(struct client *c)
+{
+	if (c->key[0])
+		HASH_DEL(srv.nicks, c);
+	c->key[0] = '\0';
+}
+
+void client_add_uid(struct client *c)
+{
+	HASH_ADD(hh_uid, srv.uids, uid, UID_LEN, c);
+}
+
+void client_drop_uid(struct client *c)
+{
+	if (c->uid[0])
+		HASH_DELETE(hh_uid, srv.uids, c);
+	c->uid[0] = '\0';
+}
+
+void client_free(struct client *c)
+{
+	free(c->account);
+	free(c->realname);
+	free(c->away);
+	free(c);
 }
 
 static int nick_special(char ch)
@@ -100,7 +138,7 @@ void client_visit_peers(struct client *c, void (*fn)(struct client *peer, void *
 
 void client_exit(struct client *c, const char *reason)
 {
-	if (c->conn.flags & CONN_DEAD)
+	if (c->remote || c->conn.flags & CONN_DEAD)
 		return;
 	send_label_end(c);  /* a labeled QUIT: its reply first, ERROR after */
 	send_line(c, "ERROR :Closing Link: %s (%s)", c->host, reason);
@@ -143,7 +181,7 @@ const struct whowas *whowas_get(int i)
 
 void client_try_register(struct client *c)
 {
-	if (c->reg & REG_DONE || (c->reg & (REG_NICK | REG_USER)) != (REG_NICK | REG_USER) ||
+	if (c->reg & (REG_DONE | REG_PENDING) || (c->reg & (REG_NICK | REG_USER)) != (REG_NICK | REG_USER) ||
 	    c->reg & REG_CAP)
 		return;
 	if (srv.cfg.password[0] && !(c->reg & REG_PASS)) {
@@ -161,11 +199,18 @@ void client_try_register(struct client *c)
 		client_exit(c, why);
 		return;
 	}
-	c->reg |= REG_DONE;
-	c->signon = c->last_msg = time(NULL);
-	srv.users++;
-	if (srv.users > srv.max_users)
-		srv.max_users = srv.users;
+	/* the user enters the network when its USER event is applied */
+	c->reg |= REG_PENDING;
+	struct event ev = {
+		.type = EV_USER, .uid = c->uid, .text = c->realname ? c->realname : "",
+		.nargs = 5, .args = { c->nick, c->user, c->host, "+", c->ip },
+		.ts = (int64_t)time(NULL),
+	};
+	event_emit(&ev);
+}
+
+void client_welcome(struct client *c)
+{
 	conn_set_tlist(&c->conn, TL_ACTIVE);
 	/* the log maps each cloak to its address; the cloak only when there is one */
 	if (strcmp(c->host, c->ip) != 0)
@@ -303,7 +348,6 @@ static void on_timeout(struct conn *conn, enum conn_tlist which)
 static void on_closed(struct conn *conn, const char *reason)
 {
 	struct client *c = client_of(conn);
-	char mask[160];
 
 	if (client_registered(c)) {
 		struct sbuf *b = line_new(":%s QUIT :%s", client_mask(c, mask, sizeof mask), reason);
@@ -319,11 +363,18 @@ static void on_closed(struct conn *conn, const char *reason)
 	}
 	log_conn(LOG_INFO, "disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", c->ip, reason);
 	ts6_client_gone(c);
-	while (c->chans)
-		channel_remove(c->chans->chan, c);
-	channel_forget_invites(c);
-	if (c->key[0])
-		HASH_DEL(srv.nicks, c);
+	if (client_registered(c)) {
+		struct event ev = { .type = EV_QUIT, .uid = c->uid, .text = reason };
+		event_emit(&ev);
+		/* in a cluster the QUIT is applied later: keep the user till then */
+		if (client_registered(c))
+			c->detached = 1;
+	}
+	if (!client_registered(c)) {
+		/* not (or no longer) network state: only this node's tables */
+		client_drop_nick(c);
+		client_drop_uid(c);
+	}
 	addrlimit_release(&c->counted);
 	srv.connections--;
 }
@@ -331,10 +382,9 @@ static void on_closed(struct conn *conn, const char *reason)
 static void on_release(struct conn *conn)
 {
 	struct client *c = client_of(conn);
-	free(c->account);
-	free(c->realname);
-	free(c->away);
-	free(c);
+	if (c->detached && client_registered(c))
+		return;  /* state.c frees it when its QUIT is applied */
+	client_free(c);
 }
 
 void client_init_conn_handlers(void)
@@ -446,6 +496,8 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 	c->counted = counted;
 	client_assign_uid(c);
 	c->tls = (uint8_t)tls;
+	c->node = srv.me;
+	client_add_uid(c);
 	srv.connections++;
 	conn_start(&c->conn, fd);
 	log_conn(LOG_INFO, "connect from %s%s%s", c->ip, ws ? " (WebSocket)" : "", tls ? " (TLS)" : "");

@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "ratelimit.h"
 #include "netaddr.h"
+#include "event.h"
 
 #define NICK_MAX 30
 #define USER_MAX 10
@@ -29,6 +30,7 @@ enum {
 	REG_PASS = 1 << 2,
 	REG_CAP = 1 << 3,       /* CAP negotiation in progress: hold 001 */
 	REG_DONE = 1 << 4,
+	REG_PENDING = 1 << 5,   /* USER event emitted, not applied yet */
 };
 
 enum {
@@ -38,10 +40,18 @@ enum {
 };
 
 struct member;
+struct node;
 
+/* A user of the network. Local: it has its connection (`conn`, first, so a
+ * struct conn * is a struct client *). Remote: it belongs to another node
+ * (`node`), its `conn` is never started and nothing is ever sent to it; its
+ * node delivers its lines. */
 struct client {
-	struct conn conn;          /* first: a struct conn * is a struct client * */
+	struct conn conn;          /* valid only when !remote */
 	UT_hash_handle hh;         /* srv.nicks, keyed by `key` */
+	UT_hash_handle hh_uid;     /* srv.uids, keyed by `uid` */
+	char uid[UID_LEN + 1];     /* SID + 6; "" once it left the tables */
+	struct node *node;         /* where it is connected (srv.me if local) */
 	char nick[NICK_MAX + 1];
 	char key[NICK_MAX + 1];    /* casemapped nick */
 	char user[USER_MAX + 1];
@@ -52,7 +62,6 @@ struct client {
 	char *realname;
 	char *away;
 	char *account;             /* services account logged in to, NULL = none */
-	char uid[10];              /* TS6 UID: our SID + 6 */
 	struct member *chans;      /* this client's memberships */
 	struct invite *invites;    /* invitations held (channel.h), newest first */
 	unsigned long epoch;
@@ -70,6 +79,8 @@ struct client {
 	uint8_t oper_fails;        /* failed OPER attempts (cmd_oper.c) */
 	struct bucket nick_rate;   /* [limits] nick_rate (cmd_login.c) */
 	struct bucket join_rate;   /* [limits] join_rate (cmd_channel.c) */
+	uint8_t remote;            /* on another node: no socket */
+	uint8_t detached;          /* local, connection closed, its QUIT not applied yet */
 };
 
 static inline struct client *client_of(struct conn *c)
@@ -86,11 +97,22 @@ static inline int client_registered(const struct client *c)
 /* kind: LISTEN_TLS | LISTEN_WS bits (listener.h) */
 void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, int kind);
 struct client *client_find(const char *nick);
-/* Take `nick` (already validated and free) for c, updating the table. */
+/* A registered user (or, with any=1, a local connection) by UID. */
+struct client *client_find_uid(const char *uid, int any);
+/* Table mechanics for state.c (the one caller): take `nick` (already
+ * validated and free) for c; drop c's nick; add / drop c's UID. */
 void client_set_nick(struct client *c, const char *nick);
 /* A heap copy of a real name cut to REALNAME_MAX bytes (never inside a
  * UTF-8 sequence), or NULL when out of memory. */
 char *realname_dup(const char *name);
+void client_drop_nick(struct client *c);
+void client_add_uid(struct client *c);
+void client_drop_uid(struct client *c);
+/* Free a user that has no connection (remote, or detached). */
+void client_free(struct client *c);
+/* The registration burst: 001-005, LUSERS, MOTD (state.c calls it when
+ * the user's USER event is applied). */
+void client_welcome(struct client *c);
 /* Valid per RFC 2812 + Modern IRC, within NICKLEN. */
 int nick_valid(const char *nick);
 /* "nick!user@host" into buf. */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cap.h"
 #include "channel.h"
@@ -27,7 +28,7 @@ static char *next_item(char **cursor)
 	return s;
 }
 
-static void send_topic(struct client *c, struct channel *ch)
+void send_topic(struct client *c, struct channel *ch)
 {
 	if (!ch->topic) {
 		send_numeric(c, RPL_NOTOPIC, "%s :No topic is set", ch->name);
@@ -77,15 +78,11 @@ void send_names(struct client *c, struct channel *ch)
 
 static void part_all(struct client *c)
 {
-	char mask[160];
-	client_mask(c, mask, sizeof mask);
-	while (c->chans) {
-		struct channel *ch = c->chans->chan;
-		struct sbuf *b = line_new(":%s PART %s", mask, ch->name);
-		send_to_channel(ch, NULL, b);
-		if (b)
-			sbuf_unref(b);
-		channel_remove(ch, c);
+	/* a PART removes only its own membership: `next` stays valid */
+	for (struct member *mb = c->chans, *next; mb; mb = next) {
+		next = mb->unext;
+		struct event ev = { .type = EV_PART, .uid = c->uid, .chan = mb->chan->name };
+		event_emit(&ev);
 	}
 }
 
@@ -97,8 +94,6 @@ static unsigned long join_line;
 /* 0: go on with the line; -1: stop it (a rate limit was met, 263 sent) */
 static int join_one(struct client *c, const char *name, const char *key)
 {
-	char mask[160];
-
 	if (!channel_name_valid(name)) {
 		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
 		return 0;
@@ -117,15 +112,9 @@ static int join_one(struct client *c, const char *name, const char *key)
 		send_numeric(c, RPL_TRYAGAIN, "JOIN :Please wait a while and try again.");
 		return -1;
 	}
-	uint8_t modes = 0;
 	if (ch)
 		ch->join_line = join_line;
-	if (!ch) {
-		ch = channel_create(name);
-		if (!ch)
-			return 0;
-		modes = MEMBER_OP;
-	} else {
+	if (ch) {
 		int invited = channel_is_invited(ch, c);
 		if (ch->modes & CMODE_KEY && (!key || strcmp(key, ch->chkey) != 0)) {
 			send_numeric(c, ERR_BADCHANNELKEY, "%s :Cannot join channel (+k)", ch->name);
@@ -145,29 +134,10 @@ static int join_one(struct client *c, const char *name, const char *key)
 			send_numeric(c, ERR_CHANNELISFULL, "%s :Cannot join channel (+l)", ch->name);
 			return 0;
 		}
-		if (invited)
-			channel_uninvite(ch, c);
 	}
-	if (!channel_add(ch, c, modes))
-		return 0;
-	/* extended-join adds account ("*": ircmini has no accounts) and realname */
-	struct fanout f;
-	client_mask(c, mask, sizeof mask);
-	fanout_init(&f, line_new(":%s JOIN %s", mask, ch->name));
-	f.v[4] = line_new(":%s JOIN %s * :%s", mask, ch->name, c->realname ? c->realname : "");
-	f.alt_cap = CAP_EXTENDED_JOIN;
-	fanout_channel(&f, ch, NULL);
-	fanout_done(&f);
-	if (c->away) {
-		/* away-notify: members learn the newcomer is away */
-		fanout_init(&f, line_new(":%s AWAY :%s", mask, c->away));
-		f.need = CAP_AWAY_NOTIFY;
-		fanout_channel(&f, ch, c);
-		fanout_done(&f);
-	}
-	if (ch->topic)
-		send_topic(c, ch);
-	send_names(c, ch);
+	/* ts: the channel's creation time if this JOIN creates it */
+	struct event ev = { .type = EV_JOIN, .uid = c->uid, .chan = name, .ts = (int64_t)time(NULL) };
+	event_emit(&ev);
 	return 0;
 }
 
@@ -190,10 +160,9 @@ HANDLER(cmd_join)
 
 HANDLER(cmd_part)
 {
-	char mask[160], *names = m->params[0], *name;
+	char *names = m->params[0], *name;
 	const char *reason = m->nparams > 1 ? m->params[1] : NULL;
 
-	client_mask(c, mask, sizeof mask);
 	while ((name = next_item(&names))) {
 		struct channel *ch = channel_find_for(name, c);
 		if (!ch) {
@@ -206,18 +175,13 @@ HANDLER(cmd_part)
 		}
 		/* a PART always works, but counts against [limits] join_rate */
 		bucket_take(&c->join_rate, ev_now(srv.loop), srv.cfg.join_rate);
-		struct sbuf *b = reason && reason[0] ? line_new(":%s PART %s :%s", mask, ch->name, reason)
-		                                     : line_new(":%s PART %s", mask, ch->name);
-		send_to_channel(ch, NULL, b);
-		if (b)
-			sbuf_unref(b);
-		channel_remove(ch, c);
+		struct event ev = { .type = EV_PART, .uid = c->uid, .chan = ch->name, .text = reason };
+		event_emit(&ev);
 	}
 }
 
 HANDLER(cmd_topic)
 {
-	char mask[160];
 	struct channel *ch = channel_find_for(m->params[0], c);
 	if (!ch) {
 		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[0]);
@@ -242,15 +206,8 @@ HANDLER(cmd_topic)
 	}
 	char topic[400];
 	snprintf(topic, sizeof topic, "%.*s", srv.cfg.topiclen, m->params[1]);
-	free(ch->topic);
-	free(ch->topic_by);
-	ch->topic = topic[0] ? strdup(topic) : NULL;
-	ch->topic_by = strdup(client_mask(c, mask, sizeof mask));
-	ch->topic_time = time(NULL);
-	struct sbuf *b = line_new(":%s TOPIC %s :%s", mask, ch->name, topic);
-	send_to_channel(ch, NULL, b);
-	if (b)
-		sbuf_unref(b);
+	struct event ev = { .type = EV_TOPIC, .uid = c->uid, .chan = ch->name, .text = topic };
+	event_emit(&ev);
 }
 
 HANDLER(cmd_names)
@@ -332,7 +289,6 @@ static struct channel *kick_channel(struct client *c, const char *name)
  * targets in one line to clients). Returns 1 if the channel is gone. */
 static int kick_one(struct client *c, struct channel *ch, const char *nick, const char *reason)
 {
-	char mask[160];
 	struct client *t = client_find(nick);
 	if (!t) {
 		send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", nick);
@@ -342,12 +298,11 @@ static int kick_one(struct client *c, struct channel *ch, const char *nick, cons
 		send_numeric(c, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel", t->nick, ch->name);
 		return 0;
 	}
-	struct sbuf *b = line_new(":%s KICK %s %s :%s", client_mask(c, mask, sizeof mask), ch->name,
-	                          t->nick, reason);
-	send_to_channel(ch, NULL, b);
-	if (b)
-		sbuf_unref(b);
-	return channel_remove(ch, t);
+	char name[CHAN_MAX + 1];
+	snprintf(name, sizeof name, "%s", ch->name);
+	struct event ev = { .type = EV_KICK, .uid = c->uid, .target = t->uid, .chan = name, .text = reason };
+	event_emit(&ev);
+	return channel_find(name) == NULL;
 }
 
 HANDLER(cmd_kick)
@@ -383,7 +338,6 @@ HANDLER(cmd_kick)
 
 HANDLER(cmd_invite)
 {
-	char mask[160];
 	struct client *t = client_find(m->params[0]);
 	if (!t || !client_registered(t)) {
 		send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", m->params[0]);
@@ -407,18 +361,9 @@ HANDLER(cmd_invite)
 		send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator", ch->name);
 		return;
 	}
-	channel_invite(ch, t);
 	send_numeric(c, RPL_INVITING, "%s %s", t->nick, ch->name);
 	if (t->away)
 		send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
-	struct fanout f;
-	fanout_init(&f, line_new(":%s INVITE %s :%s", client_mask(c, mask, sizeof mask), t->nick, ch->name));
-	fanout_to(&f, t);
-	/* invite-notify: members with the cap; on a +i channel only its ops,
-	 * who could have invited too */
-	f.need = CAP_INVITE_NOTIFY;
-	for (struct member *mb = ch->members; mb; mb = mb->cnext)
-		if (mb->cl != c && (!(ch->modes & CMODE_INVITE) || mb->modes & MEMBER_OP))
-			fanout_to(&f, mb->cl);
-	fanout_done(&f);
+	struct event ev = { .type = EV_INVITE, .uid = c->uid, .target = t->uid, .chan = ch->name };
+	event_emit(&ev);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cap.h"
 #include "channel.h"
@@ -26,8 +27,6 @@ HANDLER(cmd_pass)
 
 HANDLER(cmd_nick)
 {
-	char mask[160];
-
 	/* with a connection password, no nick is taken (and no 433 tells who
 	 * is online) before PASS is right */
 	if (!client_registered(c) && srv.cfg.password[0] && !(c->reg & REG_PASS)) {
@@ -52,6 +51,10 @@ HANDLER(cmd_nick)
 	if (strcmp(nick, c->nick) == 0)
 		return;
 	if (!client_registered(c)) {
+		/* while its USER event is on its way the nick must not move */
+		if (c->reg & REG_PENDING)
+			return;
+		/* not network state yet: only this node's nick table */
 		client_set_nick(c, nick);
 		c->reg |= REG_NICK;
 		client_try_register(c);
@@ -63,13 +66,9 @@ HANDLER(cmd_nick)
 		             bucket_wait(&c->nick_rate, srv.cfg.nick_rate) + 0.5);
 		return;
 	}
-	/* the old mask is the source; the user and every peer see it once */
-	struct sbuf *b = line_new(":%s NICK :%s", client_mask(c, mask, sizeof mask), nick);
-	whowas_add(c);
-	client_set_nick(c, nick);
-	send_to_peers(c, b, 1);
-	if (b)
-		sbuf_unref(b);
+	struct event ev = { .type = EV_NICK, .uid = c->uid, .nargs = 1, .args = { nick },
+	                    .ts = (int64_t)time(NULL) };
+	event_emit(&ev);
 }
 
 /* Keep the username to characters that are safe in a hostmask. */
@@ -133,20 +132,11 @@ HANDLER(cmd_pong)
  * Without the cap it still works, silently, as the spec asks. */
 HANDLER(cmd_setname)
 {
-	char mask[160];
 	const char *name = m->params[0];
 	if (!name[0]) {
 		send_line(c, ":%s FAIL SETNAME INVALID_REALNAME :Realname is not valid", srv.cfg.name);
 		return;
 	}
-	char *copy = realname_dup(name);
-	if (!copy)
-		return;
-	free(c->realname);
-	c->realname = copy;
-	struct fanout f;
-	fanout_init(&f, line_new(":%s SETNAME :%s", client_mask(c, mask, sizeof mask), copy));
-	f.need = CAP_SETNAME;
-	fanout_peers(&f, c, 1);
-	fanout_done(&f);
+	struct event ev = { .type = EV_SETNAME, .uid = c->uid, .text = name };
+	event_emit(&ev);
 }

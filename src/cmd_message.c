@@ -3,7 +3,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "cap.h"
 #include "channel.h"
 #include "commands.h"
 #include "numeric.h"
@@ -71,7 +70,7 @@ static void relay(struct client *c, struct message *m, enum kind kind)
 {
 	const char *cmd = kind_name[kind];
 	int errors = kind != K_NOTICE;
-	char mask[160], ctbuf[4096], tagbuf[4096 + 64];
+	char ctbuf[4096];
 
 	if (m->nparams < 1 || !m->params[0][0]) {
 		if (errors)
@@ -85,10 +84,8 @@ static void relay(struct client *c, struct message *m, enum kind kind)
 	}
 	const char *text = kind != K_TAGMSG ? m->params[1] : NULL;
 	const char *ctags = client_tags(m->tags, ctbuf, sizeof ctbuf);
-	static unsigned long long msg_seq;
 	char *targets = m->params[0];
 	int n = 0;
-	client_mask(c, mask, sizeof mask);
 	if (kind != K_TAGMSG)
 		c->last_msg = time(NULL);
 
@@ -123,26 +120,10 @@ static void relay(struct client *c, struct message *m, enum kind kind)
 				continue;
 			}
 		}
-		const char *target = ch ? ch->name : to->nick;
-		struct fanout f;
-		fanout_init(&f, text ? line_new(":%s %s %s :%s", mask, cmd, target, text)
-		                     : line_new(":%s %s %s", mask, cmd, target));
-		/* IRCv3 message-ids: one id per target, shared by all the copies
-		 * (echo included); it goes with the client-only tags to the
-		 * clients that negotiated message-tags */
-		snprintf(tagbuf, sizeof tagbuf, "msgid=%llx-%llx%s%s", (unsigned long long)srv.started,
-		         ++msg_seq, ctags ? ";" : "", ctags ? ctags : "");
-		f.ctags = tagbuf;
-		f.need = kind == K_TAGMSG ? CAP_MESSAGE_TAGS : 0;
-		if (ch)
-			fanout_channel(&f, ch, c);
-		else if (to == c && c->caps & CAP_ECHO_MESSAGE)
-			fanout_to_unlabeled(&f, to);  /* the echo below is the labeled reply */
-		else
-			fanout_to(&f, to);
-		if (c->caps & CAP_ECHO_MESSAGE)
-			fanout_to(&f, c);
-		fanout_done(&f);
+		static const uint8_t types[] = { EV_PRIVMSG, EV_NOTICE, EV_TAGMSG };
+		struct event ev = { .type = types[kind], .uid = c->uid, .text = text, .tags = ctags,
+		                    .chan = ch ? ch->name : NULL, .target = to ? to->uid : NULL };
+		event_emit(&ev);
 		if (kind == K_PRIVMSG && to && to->away)
 			send_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);
 	}

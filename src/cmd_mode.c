@@ -16,7 +16,6 @@
 
 static void user_mode(struct client *c, struct message *m)
 {
-	char mask[160];
 	struct client *t = client_find(m->params[0]);
 	if (!t) {
 		send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", m->params[0]);
@@ -36,46 +35,23 @@ static void user_mode(struct client *c, struct message *m)
 		send_numeric(c, RPL_UMODEIS, "%s", buf);
 		return;
 	}
-	char added[8] = "", removed[8] = "";
-	size_t na = 0, nr = 0;
-	int plus = 1, unknown = 0;
-	for (const char *p = m->params[1]; *p; p++) {
-		uint8_t bit = 0;
-		switch (*p) {
-		case '+': plus = 1; continue;
-		case '-': plus = 0; continue;
-		case 'i': bit = UMODE_INVISIBLE; break;
-		case 'w': bit = UMODE_WALLOPS; break;
-		case 'o':
-			/* +o only through OPER */
-			if (plus)
-				continue;
-			bit = UMODE_OPER;
-			break;
-		default:
+	/* the known letters go to the apply layer, which keeps what changes */
+	char modes[64];
+	size_t n = 0;
+	int unknown = 0;
+	for (const char *p = m->params[1]; *p && n < sizeof modes - 1; p++) {
+		if (strchr("+-iwo", *p))
+			modes[n++] = *p;
+		else
 			unknown = 1;
-			continue;
-		}
-		if (plus && !(c->umodes & bit)) {
-			c->umodes |= bit;
-			if (bit == UMODE_INVISIBLE)
-				srv.invisible++;
-			if (na < 6) added[na++] = *p;
-		} else if (!plus && c->umodes & bit) {
-			c->umodes &= (uint8_t)~bit;
-			if (bit == UMODE_INVISIBLE)
-				srv.invisible--;
-			if (bit == UMODE_OPER)
-				srv.opers--;
-			if (nr < 6) removed[nr++] = *p;
-		}
 	}
-	added[na] = removed[nr] = '\0';
+	modes[n] = '\0';
 	if (unknown)
 		send_numeric(c, ERR_UMODEUNKNOWNFLAG, ":Unknown MODE flag");
-	if (na || nr)
-		send_line(c, ":%s MODE %s :%s%s%s%s", client_mask(c, mask, sizeof mask), c->nick, na ? "+" : "", added,
-		          nr ? "-" : "", removed);
+	if (strpbrk(modes, "iwo")) {
+		struct event ev = { .type = EV_UMODE, .uid = c->uid, .nargs = 1, .args = { modes } };
+		event_emit(&ev);
+	}
 }
 
 /* ---- channel modes */
@@ -101,97 +77,30 @@ static void send_banlist(struct client *c, struct channel *ch)
 	send_numeric(c, RPL_ENDOFBANLIST, "%s :End of channel ban list", ch->name);
 }
 
-static int ban_add(struct client *c, struct channel *ch, const char *mask)
-{
-	for (struct ban *b = ch->bans; b; b = b->next)
-		if (casemap_cmp(srv.cfg.casemapping, b->mask, mask) == 0)
-			return 0;
-	/* memory per channel: max_bans entries, max_ban_bytes of text */
-	size_t bytes = strlen(mask) + strlen(c->nick);
-	for (const struct ban *b = ch->bans; b; b = b->next)
-		bytes += strlen(b->mask) + strlen(b->by);
-	if (ch->nbans >= (unsigned)srv.cfg.max_bans || bytes > (size_t)srv.cfg.max_ban_bytes) {
-		send_numeric(c, ERR_BANLISTFULL, "%s %s :Channel ban list is full", ch->name, mask);
-		return 0;
-	}
-	struct ban *b = calloc(1, sizeof *b);
-	if (!b)
-		return 0;
-	b->mask = strdup(mask);
-	b->by = strdup(c->nick);
-	b->when = time(NULL);
-	b->next = ch->bans;
-	ch->bans = b;
-	ch->nbans++;
-	return 1;
-}
-
-static int ban_del(struct channel *ch, const char *mask)
-{
-	for (struct ban **pp = &ch->bans; *pp; pp = &(*pp)->next)
-		if (casemap_cmp(srv.cfg.casemapping, (*pp)->mask, mask) == 0) {
-			struct ban *b = *pp;
-			*pp = b->next;
-			free(b->mask);
-			free(b->by);
-			free(b);
-			ch->nbans--;
-			return 1;
-		}
-	return 0;
-}
-
-/* The MODE line being built. Applied changes are never dropped: when the
- * next one would not fit one line, the line so far is sent first. */
-struct change {
-	struct channel *ch;
-	const char *source;  /* nick!user@host of the setter */
-	size_t head;         /* length of ":source MODE #chan " */
-	char flags[64];      /* "+o-v" */
+/* The event being built: args[0] the letters, args[1..] their parameters. */
+struct modes_ev {
+	char flags[64];
 	size_t nflags;
-	char args[512];
-	size_t nargs;
-	int last_sign;       /* +1 / -1 / 0 */
+	int last_sign;
+	struct event ev;
 };
 
-static void flush_changes(struct change *chg)
+static void add_change(struct modes_ev *me, int plus, char mode, const char *arg)
 {
-	if (chg->nflags == 0)
+	if (me->nflags + 3 >= sizeof me->flags || (arg && me->ev.nargs >= EV_MAXARGS))
 		return;
-	struct sbuf *b = line_new(":%s MODE %s %s%s", chg->source, chg->ch->name, chg->flags, chg->args);
-	send_to_channel(chg->ch, NULL, b);
-	if (b)
-		sbuf_unref(b);
-	chg->nflags = chg->nargs = 0;
-	chg->flags[0] = chg->args[0] = '\0';
-	chg->last_sign = 0;
-}
-
-static void record(struct change *chg, int plus, char mode, const char *arg)
-{
-	size_t alen = arg ? strlen(arg) + 1 : 0;
-	/* worst case a sign and the letter; 510 is the line limit without CRLF */
-	if (chg->nflags + 3 >= sizeof chg->flags || chg->nargs + alen >= sizeof chg->args ||
-	    chg->head + chg->nflags + 2 + chg->nargs + alen > 510)
-		flush_changes(chg);
-	if (chg->last_sign != (plus ? 1 : -1)) {
-		chg->flags[chg->nflags++] = plus ? '+' : '-';
-		chg->last_sign = plus ? 1 : -1;
+	if (me->last_sign != (plus ? 1 : -1)) {
+		me->flags[me->nflags++] = plus ? '+' : '-';
+		me->last_sign = plus ? 1 : -1;
 	}
-	chg->flags[chg->nflags++] = mode;
-	chg->flags[chg->nflags] = '\0';
+	me->flags[me->nflags++] = mode;
+	me->flags[me->nflags] = '\0';
 	if (arg)
-		chg->nargs += (size_t)snprintf(chg->args + chg->nargs, sizeof chg->args - chg->nargs, " %s", arg);
+		me->ev.args[me->ev.nargs++] = arg;
 }
-
-static const uint16_t flag_bits[128] = {
-	['i'] = CMODE_INVITE, ['m'] = CMODE_MODERATED, ['n'] = CMODE_NOEXTERNAL,
-	['p'] = CMODE_PRIVATE, ['s'] = CMODE_SECRET, ['t'] = CMODE_TOPIC,
-};
 
 static void channel_mode(struct client *c, struct message *m)
 {
-	char mask[160];
 	struct channel *ch = channel_find_for(m->params[0], c);
 	if (!ch) {
 		send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[0]);
@@ -207,8 +116,11 @@ static void channel_mode(struct client *c, struct message *m)
 	}
 	int is_op = me && me->modes & MEMBER_OP;
 	int plus = 1, argi = 2, withargs = 0, denied = 0, listed = 0;
-	struct change chg = { .ch = ch, .source = client_mask(c, mask, sizeof mask) };
-	chg.head = strlen(chg.source) + strlen(ch->name) + 8;  /* ":" " MODE " " " */
+	/* checked here, applied (and re-checked) by the apply layer */
+	char masks[MODES_PER_LINE][160];
+	int nmasks = 0;
+	struct modes_ev chg = { .ev = { .type = EV_CMODE, .uid = c->uid, .chan = ch->name, .nargs = 1 } };
+	chg.ev.args[0] = chg.flags;
 
 	for (const char *p = m->params[1]; *p; p++) {
 		char mode = *p;
@@ -249,31 +161,23 @@ static void channel_mode(struct client *c, struct message *m)
 				send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", arg);
 				break;
 			}
-			struct member *tm = channel_member(ch, t);
-			if (!tm) {
+			if (!channel_member(ch, t)) {
 				send_numeric(c, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel", t->nick, ch->name);
 				break;
 			}
-			uint8_t bit = mode == 'o' ? MEMBER_OP : MEMBER_VOICE;
-			if (plus == !!(tm->modes & bit))
-				break;
-			tm->modes = plus ? (uint8_t)(tm->modes | bit) : (uint8_t)(tm->modes & ~bit);
-			record(&chg, plus, mode, t->nick);
+			add_change(&chg, plus, mode, t->uid);
 			break;
 		}
-		case 'b': {
-			char full[160];
+		case 'b':
 			/* a mask is sent back as a middle parameter of MODE and 367:
 			 * one with a space (a trailing ":a b") would read as two */
 			if (plus && !msg_is_middle(arg)) {
 				send_numeric(c, ERR_INVALIDMODEPARAM, "%s b * :Invalid ban mask", ch->name);
 				break;
 			}
-			normalise_mask(arg, full, sizeof full);
-			if (plus ? ban_add(c, ch, full) : ban_del(ch, full))
-				record(&chg, plus, mode, full);
+			normalise_mask(arg, masks[nmasks], sizeof masks[0]);
+			add_change(&chg, plus, mode, masks[nmasks++]);
 			break;
-		}
 		case 'k':
 			if (plus) {
 				if (!arg || !msg_is_middle(arg) || strchr(arg, ',') || strlen(arg) > 23) {
@@ -281,15 +185,9 @@ static void channel_mode(struct client *c, struct message *m)
 						send_numeric(c, ERR_INVALIDKEY, "%s :Key is not well-formed", ch->name);
 					break;
 				}
-				free(ch->chkey);
-				ch->chkey = strdup(arg);
-				ch->modes |= CMODE_KEY;
-				record(&chg, 1, 'k', arg);
-			} else if (ch->modes & CMODE_KEY) {
-				ch->modes &= (uint16_t)~CMODE_KEY;
-				record(&chg, 0, 'k', "*");
-				free(ch->chkey);
-				ch->chkey = NULL;
+				add_change(&chg, 1, 'k', arg);
+			} else {
+				add_change(&chg, 0, 'k', NULL);
 			}
 			break;
 		case 'l':
@@ -297,26 +195,17 @@ static void channel_mode(struct client *c, struct message *m)
 				long n = arg ? strtol(arg, NULL, 10) : 0;
 				if (n <= 0 || n > 1000000)
 					break;
-				ch->limit = (unsigned)n;
-				ch->modes |= CMODE_LIMIT;
-				char num[16];
-				snprintf(num, sizeof num, "%ld", n);
-				record(&chg, 1, 'l', num);
-			} else if (ch->modes & CMODE_LIMIT) {
-				ch->modes &= (uint16_t)~CMODE_LIMIT;
-				record(&chg, 0, 'l', NULL);
+				add_change(&chg, 1, 'l', arg);
+			} else {
+				add_change(&chg, 0, 'l', NULL);
 			}
 			break;
-		default: {
-			uint16_t bit = flag_bits[(unsigned char)mode];
-			if (plus == !!(ch->modes & bit))
-				break;
-			ch->modes = plus ? (uint16_t)(ch->modes | bit) : (uint16_t)(ch->modes & ~bit);
-			record(&chg, plus, mode, NULL);
-		}
+		default:
+			add_change(&chg, plus, mode, NULL);
 		}
 	}
-	flush_changes(&chg);
+	if (chg.nflags)
+		event_emit(&chg.ev);
 }
 
 HANDLER(cmd_mode)

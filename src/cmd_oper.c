@@ -88,19 +88,13 @@ HANDLER(cmd_oper)
 	}
 	e->oper_fails = 0;
 	e->oper_until = 0;
-	if (!(c->umodes & UMODE_OPER)) {
-		c->umodes |= UMODE_OPER;
-		srv.opers++;
-	}
-	send_numeric(c, RPL_YOUREOPER, ":You are now an IRC operator");
-	char mask[160];
-	send_line(c, ":%s MODE %s :+o", client_mask(c, mask, sizeof mask), c->nick);
 	log_info("OPER %s by %s@%s", o->name, c->nick, c->ip);
+	struct event ev = { .type = EV_OPER, .uid = c->uid, .nargs = 1, .args = { o->name } };
+	event_emit(&ev);
 }
 
 HANDLER(cmd_kill)
 {
-	char mask[160], reason[400];
 	if (!(c->umodes & UMODE_OPER)) {
 		send_numeric(c, ERR_NOPRIVILEGES, ":Permission Denied- You're not an IRC operator");
 		return;
@@ -111,13 +105,9 @@ HANDLER(cmd_kill)
 		return;
 	}
 	const char *why = m->nparams > 1 && m->params[1][0] ? m->params[1] : "No reason";
-	struct fanout f;
-	fanout_init(&f, line_new(":%s KILL %s :%s", client_mask(c, mask, sizeof mask), t->nick, why));
-	fanout_to(&f, t);
-	fanout_done(&f);
-	snprintf(reason, sizeof reason, "Killed (%s (%s))", c->nick, why);
 	log_info("KILL %s by %s: %s", t->nick, c->nick, why);
-	client_exit(t, reason);
+	struct event ev = { .type = EV_KILL, .uid = c->uid, .target = t->uid, .text = why };
+	event_emit(&ev);
 }
 
 HANDLER(cmd_wallops)

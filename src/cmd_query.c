@@ -9,6 +9,7 @@
 #include "channel.h"
 #include "commands.h"
 #include "match.h"
+#include "node.h"
 #include "numeric.h"
 #include "send.h"
 #include "server.h"
@@ -50,19 +51,20 @@ void send_isupport(struct client *c)
 
 void send_lusers(struct client *c)
 {
-	unsigned unknown = srv.connections - srv.users;
-	send_numeric(c, RPL_LUSERCLIENT, ":There are %u users and %u invisible on 1 servers",
-	             srv.users - srv.invisible, srv.invisible);
+	/* 251/252/254/266: the whole network; 253/255/265: this node */
+	unsigned local = srv.me->users, unknown = srv.connections - local;
+	send_numeric(c, RPL_LUSERCLIENT, ":There are %u users and %u invisible on %u servers",
+	             srv.users - srv.invisible, srv.invisible, srv.nnodes);
 	if (srv.opers)
 		send_numeric(c, RPL_LUSEROP, "%u :operator(s) online", srv.opers);
 	if (unknown)
 		send_numeric(c, RPL_LUSERUNKNOWN, "%u :unknown connection(s)", unknown);
 	send_numeric(c, RPL_LUSERCHANNELS, "%u :channels formed", srv.nchannels);
-	send_numeric(c, RPL_LUSERME, ":I have %u clients and 0 servers", srv.users);
-	send_numeric(c, RPL_LOCALUSERS, "%u %u :Current local users %u, max %u", srv.users,
-	             srv.max_users, srv.users, srv.max_users);
+	send_numeric(c, RPL_LUSERME, ":I have %u clients and %u servers", local, srv.nnodes - 1);
+	send_numeric(c, RPL_LOCALUSERS, "%u %u :Current local users %u, max %u", local,
+	             srv.max_users, local, srv.max_users);
 	send_numeric(c, RPL_GLOBALUSERS, "%u %u :Current global users %u, max %u", srv.users,
-	             srv.max_users, srv.users, srv.max_users);
+	             srv.max_global, srv.users, srv.max_global);
 }
 
 void send_motd(struct client *c)
@@ -141,46 +143,34 @@ HANDLER(cmd_info)
 	send_numeric(c, RPL_ENDOFINFO, ":End of /INFO list");
 }
 
-/* LINKS [[<remote server>] <server mask>]: the network is this one server,
- * listed (hopcount 0) when it matches the mask; the end line echoes the mask. */
+/* LINKS [[<remote server>] <server mask>]: every node of the network that
+ * matches the mask (this one at hopcount 0, the others at 1: every node
+ * hears every other through the shared log); the end line echoes the mask. */
 HANDLER(cmd_links)
 {
 	if (m->nparams >= 2 && !target_is_us(c, m, 0))
 		return;
 	const char *mask = m->nparams >= 1 && m->params[m->nparams - 1][0] ? m->params[m->nparams - 1] : "*";
-	if (match_glob(srv.cfg.casemapping, mask, srv.cfg.name))
-		send_numeric(c, RPL_LINKS, "%s %s :0 %s", srv.cfg.name, srv.cfg.name, srv.cfg.description);
+	for (const struct node *n = srv.nodes; n; n = n->next)
+		if (match_glob(srv.cfg.casemapping, mask, n->name))
+			send_numeric(c, RPL_LINKS, "%s %s :%d %s", n->name, srv.cfg.name, n == srv.me ? 0 : 1,
+			             n->description);
 	send_numeric(c, RPL_ENDOFLINKS, "%s :End of /LINKS list", mask);
-}
-
-/* away-notify: peers with the cap hear of every set, change and removal */
-static void notify_away(struct client *c)
-{
-	char mask[160];
-	struct fanout f;
-	client_mask(c, mask, sizeof mask);
-	fanout_init(&f, c->away ? line_new(":%s AWAY :%s", mask, c->away) : line_new(":%s AWAY", mask));
-	f.need = CAP_AWAY_NOTIFY;
-	fanout_peers(&f, c, 0);
-	fanout_done(&f);
 }
 
 HANDLER(cmd_away)
 {
-	int was_away = c->away != NULL;
-	free(c->away);
-	c->away = NULL;
 	if (m->nparams < 1 || !m->params[0][0]) {
 		send_numeric(c, RPL_UNAWAY, ":You are no longer marked as being away");
-		if (was_away)
-			notify_away(c);
+		struct event ev = { .type = EV_AWAY, .uid = c->uid };
+		event_emit(&ev);
 		return;
 	}
 	char text[400];
 	snprintf(text, sizeof text, "%.*s", srv.cfg.awaylen, m->params[0]);
-	c->away = strdup(text);
 	send_numeric(c, RPL_NOWAWAY, ":You have been marked as being away");
-	notify_away(c);
+	struct event ev = { .type = EV_AWAY, .uid = c->uid, .text = text };
+	event_emit(&ev);
 }
 
 /* ---- WHOIS / WHOWAS */
@@ -228,7 +218,7 @@ HANDLER(cmd_whois)
 		}
 		send_numeric(c, RPL_WHOISUSER, "%s %s %s * :%s", t->nick, t->user, t->host, t->realname);
 		whois_channels(c, t);
-		send_numeric(c, RPL_WHOISSERVER, "%s %s :%s", t->nick, srv.cfg.name, srv.cfg.description);
+		send_numeric(c, RPL_WHOISSERVER, "%s %s :%s", t->nick, t->node->name, t->node->description);
 		if (t->away)
 			send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
 		if (t->umodes & UMODE_OPER)
@@ -305,8 +295,8 @@ static void who_reply(struct client *c, const struct who_req *rq, struct client 
 	*f = '\0';
 	const char *chname = ch ? ch->name : "*";
 	if (!rq->fields) {
-		send_numeric(c, RPL_WHOREPLY, "%s %s %s %s %s %s :0 %s", chname, t->user, t->host,
-		             srv.cfg.name, t->nick, flags, t->realname);
+		send_numeric(c, RPL_WHOREPLY, "%s %s %s %s %s %s :%d %s", chname, t->user, t->host,
+		             t->node->name, t->nick, flags, t->remote ? 1 : 0, t->realname);
 		return;
 	}
 	/* WHOX: fields always come in this fixed order, whatever the request order */
@@ -324,10 +314,10 @@ static void who_reply(struct client *c, const struct who_req *rq, struct client 
 		 * placeholder other servers use for a hidden one */
 		case 'i': snprintf(v, sizeof v, "%s", c == t || c->umodes & UMODE_OPER ? t->ip : "255.255.255.255"); break;
 		case 'h': snprintf(v, sizeof v, "%s", t->host); break;
-		case 's': snprintf(v, sizeof v, "%s", srv.cfg.name); break;
+		case 's': snprintf(v, sizeof v, "%s", t->node->name); break;
 		case 'n': snprintf(v, sizeof v, "%s", t->nick); break;
 		case 'f': snprintf(v, sizeof v, "%s", flags); break;
-		case 'd': snprintf(v, sizeof v, "0"); break;
+		case 'd': snprintf(v, sizeof v, "%d", t->remote ? 1 : 0); break;
 		case 'l': snprintf(v, sizeof v, "%lld", (long long)(time(NULL) - t->last_msg)); break;
 		case 'a': snprintf(v, sizeof v, "0"); break;
 		case 'o': snprintf(v, sizeof v, "n/a"); break;
@@ -346,7 +336,7 @@ static void who_reply(struct client *c, const struct who_req *rq, struct client 
 static int who_match(const struct matcher *mt, const struct client *t)
 {
 	return match_exec(mt, t->nick) || match_exec(mt, t->user) || match_exec(mt, t->host) ||
-	       match_exec(mt, srv.cfg.name) || (t->realname && match_exec(mt, t->realname));
+	       match_exec(mt, t->node->name) || (t->realname && match_exec(mt, t->realname));
 }
 
 HANDLER(cmd_who)

@@ -50,5 +50,7 @@ void send_lusers(struct client *c);
 void send_motd(struct client *c);
 /* NAMES reply for one channel (353s + 366). */
 void send_names(struct client *c, struct channel *ch);
+/* 331, or 332 + 333, for one channel. */
+void send_topic(struct client *c, struct channel *ch);
 
 #endif

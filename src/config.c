@@ -106,7 +106,7 @@ void config_derive_sid(const char *name, char sid[4])
 	sid[3] = '\0';
 }
 
-static int valid_sid(const char *v)
+int config_sid_valid(const char *v)
 {
 	if (strlen(v) != 3 || v[0] < '0' || v[0] > '9')
 		return 0;
@@ -223,7 +223,7 @@ static int on_server(struct parse_state *st, const char *s, const char *n, const
 		return set_str(st, s, n, cfg->name, sizeof cfg->name, v);
 	}
 	if (strcmp(n, "sid") == 0) {
-		if (!valid_sid(v))
+		if (!config_sid_valid(v))
 			return fail(st, s, n, "not a TS6 server ID (a digit, then two of 0-9 A-Z, e.g. 0AB): \"%s\"", v);
 		cfg->sid_line = st->line;
 		return set_str(st, s, n, cfg->sid, sizeof cfg->sid, v);

@@ -145,6 +145,8 @@ struct config {
 	struct cidr ws_proxies[CONFIG_MAX_PROXIES];  /* trusted for X-Forwarded-For */
 };
 
+/* A valid TS6 SID: a digit, then two digits or capital letters. */
+int config_sid_valid(const char *sid);
 /* Fill cfg with defaults. */
 void config_defaults(struct config *cfg);
 /* Load and validate `path`. On error returns -1 and writes a message

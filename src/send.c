@@ -75,14 +75,20 @@ static int hold(struct client *to, struct sbuf *b)
 	return 1;
 }
 
-void send_label_begin(struct client *c, const char *label)
+int send_label_begin(struct client *c, const char *label)
 {
-	if (held.c)
-		return;
+	if (held.c || c->remote)
+		return 0;
 	held.c = c;
 	held.n = 0;
 	held.bytes = 0;
 	snprintf(held.label, sizeof held.label, "%s", label);
+	return 1;
+}
+
+const char *send_label_for(const char *uid)
+{
+	return held.c && uid && strcmp(held.c->uid, uid) == 0 ? held.label : NULL;
 }
 
 /* b with `tag` first in its tag section. Two sends, one line: the queue is
@@ -134,6 +140,8 @@ void send_label_end(struct client *c)
 
 static void deliver(struct client *c, const char *buf, size_t len)
 {
+	if (c->remote)
+		return;  /* its own node tells it */
 	if (srv.debug)
 		log_debug("%d< %.*s", conn_fd(&c->conn), (int)(len - 2), buf);
 	if (c == held.c) {
@@ -195,21 +203,22 @@ struct sbuf *line_new(const char *fmt, ...)
 
 /* ---- fan-out with per-capability variants */
 
-/* "time=YYYY-MM-DDThh:mm:ss.sssZ" for the current loop iteration: every
- * line relayed in one pass was received at (about) that time. */
-static const char *time_tag(void)
+/* "time=YYYY-MM-DDThh:mm:ss.sssZ" for ms (milliseconds since the epoch),
+ * or for the current loop iteration when 0: every line relayed in one pass
+ * was received at (about) that time. */
+static const char *time_tag(int64_t ms)
 {
 	static char buf[48];
-	static ev_tstamp last = -1;
-	ev_tstamp now = ev_now(srv.loop);
-	if (now != last) {
-		time_t sec = (time_t)now;
-		int ms = (int)((now - (double)sec) * 1000);
+	static int64_t last = -1;
+	if (!ms)
+		ms = (int64_t)(ev_now(srv.loop) * 1000);
+	if (ms != last) {
+		time_t sec = (time_t)(ms / 1000);
 		struct tm tm;
 		gmtime_r(&sec, &tm);
 		size_t n = strftime(buf, sizeof buf, "time=%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(buf + n, sizeof buf - n, ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
-		last = now;
+		snprintf(buf + n, sizeof buf - n, ".%03dZ", (int)(ms % 1000));
+		last = ms;
 	}
 	return buf;
 }
@@ -224,7 +233,7 @@ void fanout_init(struct fanout *f, struct sbuf *body)
 static struct sbuf *build_variant(struct fanout *f, unsigned k)
 {
 	struct sbuf *body = f->v[k & 4];
-	const char *t = k & 1 ? time_tag() : "";
+	const char *t = k & 1 ? time_tag(f->time_ms) : "";
 	const char *ct = k & 2 ? f->ctags : "";
 	size_t tl = strlen(t), cl = strlen(ct);
 	size_t len = 1 + tl + (tl && cl) + cl + 1 + body->len;
@@ -264,6 +273,8 @@ static struct sbuf *variant(struct fanout *f, uint32_t caps)
 
 void fanout_to(struct fanout *f, struct client *to)
 {
+	if (to->remote)
+		return;
 	struct sbuf *b = variant(f, to->caps);
 	if (b && !hold(to, b))
 		conn_send_shared(&to->conn, b);
@@ -271,6 +282,8 @@ void fanout_to(struct fanout *f, struct client *to)
 
 void fanout_to_unlabeled(struct fanout *f, struct client *to)
 {
+	if (to->remote)
+		return;
 	struct sbuf *b = variant(f, to->caps);
 	if (b)
 		conn_send_shared(&to->conn, b);
@@ -280,7 +293,7 @@ void fanout_channel(struct fanout *f, struct channel *ch, struct client *except)
 {
 	/* the hot loop: m->caps is the membership's copy of the client's */
 	for (struct member *m = ch->members; m; m = m->cnext) {
-		if (m->cl == except)
+		if (m->cl == except || m->remote)
 			continue;
 		struct sbuf *b = variant(f, m->caps);
 		if (b && !hold(m->cl, b))

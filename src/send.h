@@ -31,6 +31,7 @@ struct fanout {
 	const char *ctags;   /* client-only tags, "+a=b;+c" (no '@'), or NULL */
 	uint32_t need;       /* only recipients with all these caps get it */
 	uint32_t alt_cap;    /* recipients with this cap get body v[4] (if set) */
+	int64_t time_ms;     /* server-time of the line; 0: now */
 };
 /* Takes over `body` (a line_new() result, may be NULL). */
 void fanout_init(struct fanout *f, struct sbuf *body);
@@ -38,7 +39,8 @@ void fanout_to(struct fanout *f, struct client *to);
 /* fanout_to that is never held back for a label: a message a client
  * sends itself is a delivery; with echo-message its echo is the reply. */
 void fanout_to_unlabeled(struct fanout *f, struct client *to);
-/* To every member except `except` (may be NULL). */
+/* To every local member except `except` (may be NULL). Every send skips
+ * remote users: their own node delivers to them. */
 void fanout_channel(struct fanout *f, struct channel *ch, struct client *except);
 /* To c (if with_self) and every client sharing a channel with c, once each. */
 void fanout_peers(struct fanout *f, struct client *c, int with_self);
@@ -46,9 +48,13 @@ void fanout_done(struct fanout *f);
 
 /* labeled-response: between begin and end, what is sent to c is held
  * back; end sends it with the label: one line tagged, several in a BATCH,
- * none as an ACK. end is idempotent (client_exit calls it before ERROR). */
-void send_label_begin(struct client *c, const char *label);
+ * none as an ACK. end is idempotent (client_exit calls it before ERROR).
+ * begin returns 0 (and holds nothing new) while a label is already held
+ * or for a remote user. */
+int send_label_begin(struct client *c, const char *label);
 void send_label_end(struct client *c);
+/* The label held for the user with this UID, or NULL. */
+const char *send_label_for(const char *uid);
 
 /* A 461 for `cmd`. */
 void send_needmore(struct client *c, const char *cmd);

@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
+#include "node.h"
 #include "tls.h"
 #include "ts6.h"
 
@@ -63,9 +64,15 @@ int server_reload(void)
 		config_free(&fresh);
 		return -1;
 	}
+	if (strcmp(fresh.sid, srv.cfg.sid) != 0) {
+		/* every UID of this node starts with it */
+		log_warn("reload: sid cannot change at runtime; keeping %s", srv.cfg.sid);
+		memcpy(fresh.sid, srv.cfg.sid, sizeof fresh.sid);
+	}
 	tls_install(tctx);
 	config_free(&srv.cfg);
 	srv.cfg = fresh;
+	node_init_self();
 	server_apply_limits();
 	log_info("configuration reloaded from %s", srv.config_path);
 	return 0;

@@ -9,6 +9,7 @@
 
 struct client;
 struct channel;
+struct node;
 
 struct server {
 	struct config cfg;
@@ -17,12 +18,17 @@ struct server {
 	time_t started;
 	char created[64];          /* for 003 */
 	struct client *nicks;      /* uthash by casemapped nick (registered or named) */
+	struct client *uids;       /* uthash (hh_uid) by UID: every user, every local connection */
+	struct node *nodes;        /* every server of the network (node.h) */
+	struct node *me;           /* this one */
+	unsigned nnodes;
 	struct channel *channels;  /* uthash by casemapped name */
 	unsigned connections;      /* open client sockets */
-	unsigned users;            /* registered */
+	unsigned users;            /* registered, on the whole network */
 	unsigned invisible;
 	unsigned opers;
-	unsigned max_users;
+	unsigned max_users;        /* most registered here at once (me->users) */
+	unsigned max_global;       /* most registered on the network at once */
 	unsigned nchannels;
 	unsigned long epoch;       /* visit marks for "everyone sharing a channel" */
 	int debug;                 /* -d: log every line in and out */
