@@ -202,7 +202,7 @@ void client_try_register(struct client *c)
 	/* the user enters the network when its USER event is applied */
 	c->reg |= REG_PENDING;
 	struct event ev = {
-		.type = EV_USER, .uid = c->uid, .text = c->realname ? c->realname : "",
+		.type = EV_USER, .uid = c->uid, .u_hint = c, .text = c->realname ? c->realname : "",
 		.nargs = 5, .args = { c->nick, c->user, c->host, "+", c->ip },
 		.ts = (int64_t)time(NULL),
 	};
@@ -364,7 +364,7 @@ static void on_closed(struct conn *conn, const char *reason)
 	log_conn(LOG_INFO, "disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", c->ip, reason);
 	ts6_client_gone(c);
 	if (client_registered(c)) {
-		struct event ev = { .type = EV_QUIT, .uid = c->uid, .text = reason };
+		struct event ev = { .type = EV_QUIT, .uid = c->uid, .u_hint = c, .text = reason };
 		event_emit(&ev);
 		/* in a cluster the QUIT is applied later: keep the user till then */
 		if (client_registered(c))

@@ -81,7 +81,8 @@ static void part_all(struct client *c)
 	/* a PART removes only its own membership: `next` stays valid */
 	for (struct member *mb = c->chans, *next; mb; mb = next) {
 		next = mb->unext;
-		struct event ev = { .type = EV_PART, .uid = c->uid, .chan = mb->chan->name };
+		struct event ev = { .type = EV_PART, .uid = c->uid, .u_hint = c, .chan = mb->chan->name,
+		                    .ch_hint = mb->chan };
 		event_emit(&ev);
 	}
 }
@@ -136,7 +137,8 @@ static int join_one(struct client *c, const char *name, const char *key)
 		}
 	}
 	/* ts: the channel's creation time if this JOIN creates it */
-	struct event ev = { .type = EV_JOIN, .uid = c->uid, .chan = name, .ts = (int64_t)time(NULL) };
+	struct event ev = { .type = EV_JOIN, .uid = c->uid, .u_hint = c, .chan = name, .ch_hint = ch,
+	                    .ts = (int64_t)time(NULL) };
 	event_emit(&ev);
 	return 0;
 }
@@ -175,7 +177,8 @@ HANDLER(cmd_part)
 		}
 		/* a PART always works, but counts against [limits] join_rate */
 		bucket_take(&c->join_rate, ev_now(srv.loop), srv.cfg.join_rate);
-		struct event ev = { .type = EV_PART, .uid = c->uid, .chan = ch->name, .text = reason };
+		struct event ev = { .type = EV_PART, .uid = c->uid, .u_hint = c, .chan = ch->name, .ch_hint = ch,
+		                    .text = reason };
 		event_emit(&ev);
 	}
 }
@@ -206,7 +209,8 @@ HANDLER(cmd_topic)
 	}
 	char topic[400];
 	snprintf(topic, sizeof topic, "%.*s", srv.cfg.topiclen, m->params[1]);
-	struct event ev = { .type = EV_TOPIC, .uid = c->uid, .chan = ch->name, .text = topic };
+	struct event ev = { .type = EV_TOPIC, .uid = c->uid, .u_hint = c, .chan = ch->name, .ch_hint = ch,
+	                    .text = topic };
 	event_emit(&ev);
 }
 
@@ -300,7 +304,8 @@ static int kick_one(struct client *c, struct channel *ch, const char *nick, cons
 	}
 	char name[CHAN_MAX + 1];
 	snprintf(name, sizeof name, "%s", ch->name);
-	struct event ev = { .type = EV_KICK, .uid = c->uid, .target = t->uid, .chan = name, .text = reason };
+	struct event ev = { .type = EV_KICK, .uid = c->uid, .u_hint = c, .target = t->uid, .t_hint = t,
+	                    .chan = name, .ch_hint = ch, .text = reason };
 	event_emit(&ev);
 	return channel_find(name) == NULL;
 }
@@ -364,6 +369,7 @@ HANDLER(cmd_invite)
 	send_numeric(c, RPL_INVITING, "%s %s", t->nick, ch->name);
 	if (t->away)
 		send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
-	struct event ev = { .type = EV_INVITE, .uid = c->uid, .target = t->uid, .chan = ch->name };
+	struct event ev = { .type = EV_INVITE, .uid = c->uid, .u_hint = c, .target = t->uid, .t_hint = t,
+	                    .chan = ch->name, .ch_hint = ch };
 	event_emit(&ev);
 }

@@ -66,7 +66,7 @@ HANDLER(cmd_nick)
 		             bucket_wait(&c->nick_rate, srv.cfg.nick_rate) + 0.5);
 		return;
 	}
-	struct event ev = { .type = EV_NICK, .uid = c->uid, .nargs = 1, .args = { nick },
+	struct event ev = { .type = EV_NICK, .uid = c->uid, .u_hint = c, .nargs = 1, .args = { nick },
 	                    .ts = (int64_t)time(NULL) };
 	event_emit(&ev);
 }
@@ -137,6 +137,6 @@ HANDLER(cmd_setname)
 		send_line(c, ":%s FAIL SETNAME INVALID_REALNAME :Realname is not valid", srv.cfg.name);
 		return;
 	}
-	struct event ev = { .type = EV_SETNAME, .uid = c->uid, .text = name };
+	struct event ev = { .type = EV_SETNAME, .uid = c->uid, .u_hint = c, .text = name };
 	event_emit(&ev);
 }

@@ -121,8 +121,9 @@ static void relay(struct client *c, struct message *m, enum kind kind)
 			}
 		}
 		static const uint8_t types[] = { EV_PRIVMSG, EV_NOTICE, EV_TAGMSG };
-		struct event ev = { .type = types[kind], .uid = c->uid, .text = text, .tags = ctags,
-		                    .chan = ch ? ch->name : NULL, .target = to ? to->uid : NULL };
+		struct event ev = { .type = types[kind], .uid = c->uid, .u_hint = c, .text = text, .tags = ctags,
+		                    .chan = ch ? ch->name : NULL, .target = to ? to->uid : NULL,
+		                    .ch_hint = ch, .t_hint = to };
 		event_emit(&ev);
 		if (kind == K_PRIVMSG && to && to->away)
 			send_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);

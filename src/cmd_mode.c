@@ -49,7 +49,7 @@ static void user_mode(struct client *c, struct message *m)
 	if (unknown)
 		send_numeric(c, ERR_UMODEUNKNOWNFLAG, ":Unknown MODE flag");
 	if (strpbrk(modes, "iwo")) {
-		struct event ev = { .type = EV_UMODE, .uid = c->uid, .nargs = 1, .args = { modes } };
+		struct event ev = { .type = EV_UMODE, .uid = c->uid, .u_hint = c, .nargs = 1, .args = { modes } };
 		event_emit(&ev);
 	}
 }
@@ -119,7 +119,8 @@ static void channel_mode(struct client *c, struct message *m)
 	/* checked here, applied (and re-checked) by the apply layer */
 	char masks[MODES_PER_LINE][160];
 	int nmasks = 0;
-	struct modes_ev chg = { .ev = { .type = EV_CMODE, .uid = c->uid, .chan = ch->name, .nargs = 1 } };
+	struct modes_ev chg = { .ev = { .type = EV_CMODE, .uid = c->uid, .u_hint = c, .chan = ch->name,
+	                                  .ch_hint = ch, .nargs = 1 } };
 	chg.ev.args[0] = chg.flags;
 
 	for (const char *p = m->params[1]; *p; p++) {

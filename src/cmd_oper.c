@@ -89,7 +89,7 @@ HANDLER(cmd_oper)
 	e->oper_fails = 0;
 	e->oper_until = 0;
 	log_info("OPER %s by %s@%s", o->name, c->nick, c->ip);
-	struct event ev = { .type = EV_OPER, .uid = c->uid, .nargs = 1, .args = { o->name } };
+	struct event ev = { .type = EV_OPER, .uid = c->uid, .u_hint = c, .nargs = 1, .args = { o->name } };
 	event_emit(&ev);
 }
 
@@ -106,7 +106,7 @@ HANDLER(cmd_kill)
 	}
 	const char *why = m->nparams > 1 && m->params[1][0] ? m->params[1] : "No reason";
 	log_info("KILL %s by %s: %s", t->nick, c->nick, why);
-	struct event ev = { .type = EV_KILL, .uid = c->uid, .target = t->uid, .text = why };
+	struct event ev = { .type = EV_KILL, .uid = c->uid, .u_hint = c, .target = t->uid, .t_hint = t, .text = why };
 	event_emit(&ev);
 }
 

@@ -162,14 +162,14 @@ HANDLER(cmd_away)
 {
 	if (m->nparams < 1 || !m->params[0][0]) {
 		send_numeric(c, RPL_UNAWAY, ":You are no longer marked as being away");
-		struct event ev = { .type = EV_AWAY, .uid = c->uid };
+		struct event ev = { .type = EV_AWAY, .uid = c->uid, .u_hint = c };
 		event_emit(&ev);
 		return;
 	}
 	char text[400];
 	snprintf(text, sizeof text, "%.*s", srv.cfg.awaylen, m->params[0]);
 	send_numeric(c, RPL_NOWAWAY, ":You have been marked as being away");
-	struct event ev = { .type = EV_AWAY, .uid = c->uid, .text = text };
+	struct event ev = { .type = EV_AWAY, .uid = c->uid, .u_hint = c, .text = text };
 	event_emit(&ev);
 }
 

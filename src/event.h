@@ -22,6 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct client;
+struct channel;
+
 #define EV_MAXARGS 16
 #define UID_LEN 9          /* SID (3) + 6 */
 
@@ -86,6 +89,12 @@ struct event {
 	/* Local only, never encoded: the label of the command that caused it,
 	 * so the origin node can label its reply when it applies the event. */
 	const char *label;
+	/* Local only, never encoded or copied: what the handler already looked
+	 * up (the user of uid, of target, the channel of chan), so an event
+	 * applied at once, in the handler's stack, is not looked up twice.
+	 * NULL: apply looks them up. Meaningless once event_emit() returns. */
+	struct client *u_hint, *t_hint;
+	struct channel *ch_hint;
 };
 
 /* Hand an event to the network: apply now (single node) or append to the

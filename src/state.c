@@ -33,6 +33,10 @@ static const char *tname(const struct event *ev)
 
 struct client *state_user(const struct event *ev, const char *uid)
 {
+	if (uid == ev->uid && ev->u_hint)
+		return ev->u_hint;
+	if (uid == ev->target && ev->t_hint)
+		return ev->t_hint;
 	struct client *u = client_find_uid(uid, 0);
 	if (!u)
 		log_debug("state: %s from %s: no user %s, dropped", tname(ev), ev->node ? ev->node : "?",
@@ -101,7 +105,7 @@ static void apply_user(const struct event *ev)
 	}
 	const char *nick = ev->args[0];
 	struct node *n = node_find_sid(ev->uid);
-	struct client *u = client_find_uid(ev->uid, 1);
+	struct client *u = ev->u_hint ? ev->u_hint : client_find_uid(ev->uid, 1);
 	if (!n || (u && client_registered(u)) || (n == srv.me) != (u != NULL)) {
 		/* unknown server, a repeat, or a local client gone before it */
 		log_debug("state: USER %s (%s) dropped", ev->uid, nick);
@@ -131,8 +135,8 @@ static void apply_user(const struct event *ev)
 		u->realname = realname_dup(ev->text ? ev->text : "");
 		u->reg = REG_NICK | REG_USER;
 	}
-	if (client_find(nick) != u || strcmp(u->nick, nick) != 0)
-		client_set_nick(u, nick);
+	if (!u->key[0] || strcmp(u->nick, nick) != 0)
+		client_set_nick(u, nick);   /* a new user, or a local one that lost it */
 	u->node = n;
 	u->umodes = parse_umodes(ev->nargs > 3 ? ev->args[3] : NULL);
 	u->reg = (uint8_t)((u->reg | REG_NICK | REG_USER | REG_DONE) & ~REG_PENDING);
@@ -304,11 +308,49 @@ static void apply_setname(const struct event *ev)
 	fanout_done(&f);
 }
 
+/* "msgid=ID[;client tags]" into buf: ID is the stream entry ID when the
+ * cluster gave one, else "<start time>-<sequence>" in hex. By hand, not
+ * snprintf: it runs for every message and %llx cost more than the rest of
+ * building the line. */
+static const char *msgid_tags(char *buf, size_t cap, const char *id, const char *ctags)
+{
+	static unsigned long long seq;
+	static char prefix[40];
+	static size_t plen;
+	static time_t prefix_of = -1;
+	size_t n;
+	if (id) {
+		n = (size_t)snprintf(buf, cap, "msgid=%s", id);
+	} else {
+		if (prefix_of != srv.started) {
+			plen = (size_t)snprintf(prefix, sizeof prefix, "msgid=%llx-", (unsigned long long)srv.started);
+			prefix_of = srv.started;
+		}
+		memcpy(buf, prefix, plen);
+		char hex[16];
+		int k = 0;
+		unsigned long long v = ++seq;
+		do
+			hex[k++] = "0123456789abcdef"[v & 15];
+		while ((v >>= 4) && k < 16);
+		n = plen;
+		while (k)
+			buf[n++] = hex[--k];
+	}
+	size_t cl = ctags ? strlen(ctags) : 0;
+	if (cl && n + 1 + cl < cap) {
+		buf[n++] = ';';
+		memcpy(buf + n, ctags, cl);
+		n += cl;
+	}
+	buf[n < cap ? n : cap - 1] = '\0';
+	return buf;
+}
+
 /* PRIVMSG, NOTICE, TAGMSG to a channel or a user. */
 static void apply_message(const struct event *ev)
 {
 	static const char *const cmds[] = { [EV_PRIVMSG] = "PRIVMSG", [EV_NOTICE] = "NOTICE", [EV_TAGMSG] = "TAGMSG" };
-	static unsigned long long msg_seq;
 	char mask[160], tagbuf[4096 + 96];
 	struct client *from = ev->uid ? state_user(ev, ev->uid) : NULL;
 	if (ev->uid && !from)
@@ -319,7 +361,7 @@ static void apply_message(const struct event *ev)
 	struct channel *ch = NULL;
 	struct client *to = NULL;
 	if (ev->chan) {
-		if (!(ch = channel_find(ev->chan)))
+		if (!(ch = ev->ch_hint ? ev->ch_hint : channel_find(ev->chan)))
 			return;
 	} else if (!(to = state_user(ev, ev->target))) {
 		return;
@@ -331,13 +373,7 @@ static void apply_message(const struct event *ev)
 	                     : line_new(":%s %s %s", mask, cmd, target));
 	/* IRCv3 message-ids: one id per target, shared by all the copies (echo
 	 * included); in a cluster the stream entry ID, the same on every node */
-	const char *ct = ev->tags;
-	if (ev->id)
-		snprintf(tagbuf, sizeof tagbuf, "msgid=%s%s%s", ev->id, ct ? ";" : "", ct ? ct : "");
-	else
-		snprintf(tagbuf, sizeof tagbuf, "msgid=%llx-%llx%s%s", (unsigned long long)srv.started,
-		         ++msg_seq, ct ? ";" : "", ct ? ct : "");
-	f.ctags = tagbuf;
+	f.ctags = msgid_tags(tagbuf, sizeof tagbuf, ev->id, ev->tags);
 	f.need = ev->type == EV_TAGMSG ? CAP_MESSAGE_TAGS : 0;
 	f.time_ms = ev->time_ms;
 	int echo = from && !from->remote && from->caps & CAP_ECHO_MESSAGE;
@@ -391,7 +427,8 @@ void state_apply(const struct event *ev)
 	}
 	/* labeled-response: a label still works when the event comes back
 	 * later (cluster); on one node the command's label is already held */
-	struct client *origin = ev->label && ev->type != EV_QUIT ? client_find_uid(ev->uid, 1) : NULL;
+	struct client *origin = !ev->label || ev->type == EV_QUIT ? NULL
+	                        : ev->u_hint ? ev->u_hint : client_find_uid(ev->uid, 1);
 	int labeled = origin && send_label_begin(origin, ev->label);
 	switch (ev->type) {
 	case EV_USER: apply_user(ev); break;

@@ -16,7 +16,7 @@
 /* The channel an event names, or NULL (dropped, logged). */
 static struct channel *chan_of(const struct event *ev)
 {
-	struct channel *ch = ev->chan ? channel_find(ev->chan) : NULL;
+	struct channel *ch = ev->ch_hint ? ev->ch_hint : ev->chan ? channel_find(ev->chan) : NULL;
 	if (!ch)
 		log_debug("state: event %d for unknown channel %s, dropped", ev->type, ev->chan ? ev->chan : "(none)");
 	return ch;
@@ -37,7 +37,7 @@ void state_join(const struct event *ev)
 		log_warn("state: JOIN to a bad channel name from %s, dropped", ev->node ? ev->node : "?");
 		return;
 	}
-	struct channel *ch = channel_find(ev->chan);
+	struct channel *ch = ev->ch_hint ? ev->ch_hint : channel_find(ev->chan);
 	if (ch && channel_member(ch, u))
 		return;
 	uint8_t modes = 0;
