@@ -53,6 +53,7 @@
 #include "client.h"
 #include "config.h"
 #include "log.h"
+#include "node.h"
 #include "server.h"
 
 #define NSLOTS 4
@@ -341,7 +342,7 @@ static void teardown(void)
 	/* an operator's KLINE/DLINE must not carry over to the next input */
 	bans_free();
 	unlink(bans_path());
-	if (srv.nicks || srv.channels || addrlimit_entries() || srv.users || srv.nchannels)
+	if (srv.nicks || srv.uids || srv.channels || addrlimit_entries() || srv.users || srv.nchannels)
 		FAIL("server state left after all clients closed (users %u, channels %u)",
 		     srv.users, srv.nchannels);
 }
@@ -387,6 +388,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdtemp(state))
 		snprintf(srv.cfg.state_directory, sizeof srv.cfg.state_directory, "%s", state);
 	snprintf(srv.cfg.cloak_secret, sizeof srv.cfg.cloak_secret, "fuzz-cloak-secret-0123");
+	snprintf(srv.cfg.sid, sizeof srv.cfg.sid, "0FZ");
+	node_init_self();
 
 	srv.loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
 	if (!srv.loop)
