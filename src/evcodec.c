@@ -38,7 +38,8 @@ static const struct rule rules[EV_TYPE_MAX] = {
 	[EV_TOPIC] = { 1, F_CHAN | F_TEXT, F_UID | F_TS, 0, 1, { A_WORD } },
 	[EV_AWAY] = { 1, F_UID, F_TEXT, 0, 0, { 0 } },
 	[EV_SETNAME] = { 1, F_UID | F_TEXT, 0, 0, 0, { 0 } },
-	[EV_INVITE] = { 1, F_UID | F_TARGET | F_CHAN, 0, 0, 0, { 0 } },
+	/* no uid: a snapshot's pending invitation (state_snap.c) */
+	[EV_INVITE] = { 1, F_TARGET | F_CHAN, F_UID, 0, 0, { 0 } },
 	[EV_PRIVMSG] = { 1, F_UID | F_TEXT | F_CHAN_OR_TARGET, F_TAGS, 0, 0, { 0 } },
 	[EV_NOTICE] = { 1, F_UID | F_TEXT | F_CHAN_OR_TARGET, F_TAGS, 0, 0, { 0 } },
 	[EV_TAGMSG] = { 1, F_UID | F_CHAN_OR_TARGET, F_TAGS, 0, 0, { 0 } },
@@ -125,7 +126,8 @@ static int word_ok(const char *s, size_t len, int empty_ok, int colon_ok)
 
 static int modes_ok(const char *s, size_t len)
 {
-	if (len < 2 || len > 64 || (s[0] != '+' && s[0] != '-'))
+	/* "+" alone: no modes (a USER without any) */
+	if (len < 1 || len > 64 || (s[0] != '+' && s[0] != '-'))
 		return 0;
 	for (size_t i = 0; i < len; i++)
 		if (!(s[i] == '+' || s[i] == '-' || ((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z')))
