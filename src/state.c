@@ -132,6 +132,8 @@ static void apply_user(const struct event *ev)
 		client_add_uid(u);
 		snprintf(u->user, sizeof u->user, "%s", ev->args[1]);
 		snprintf(u->host, sizeof u->host, "%s", ev->args[2]);
+		/* the real address (for opers), when the origin shares it */
+		snprintf(u->ip, sizeof u->ip, "%s", ev->nargs > 4 && ev->args[4][0] ? ev->args[4] : ev->args[2]);
 		u->realname = realname_dup(ev->text ? ev->text : "");
 		u->reg = REG_NICK | REG_USER;
 	}

@@ -24,7 +24,7 @@ static void snap_users(void (*out)(const struct event *, void *), void *arg)
 		struct event ev = {
 			.type = EV_USER, .node = u->node->name, .uid = u->uid,
 			.text = u->realname ? u->realname : "", .nargs = 5,
-			.args = { u->nick, u->user, u->host, umodes, u->host }, .ts = (int64_t)u->signon,
+			.args = { u->nick, u->user, u->host, umodes, u->ip }, .ts = (int64_t)u->signon,
 		};
 		out(&ev, arg);
 		if (u->away) {
