@@ -349,18 +349,6 @@ static void on_closed(struct conn *conn, const char *reason)
 {
 	struct client *c = client_of(conn);
 
-	if (client_registered(c)) {
-		struct sbuf *b = line_new(":%s QUIT :%s", client_mask(c, mask, sizeof mask), reason);
-		send_to_peers(c, b, 0);
-		if (b)
-			sbuf_unref(b);
-		whowas_add(c);
-		srv.users--;
-		if (c->umodes & UMODE_INVISIBLE)
-			srv.invisible--;
-		if (c->umodes & UMODE_OPER)
-			srv.opers--;
-	}
 	log_conn(LOG_INFO, "disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", c->ip, reason);
 	ts6_client_gone(c);
 	if (client_registered(c)) {

@@ -106,7 +106,7 @@ static void snap_channels(void (*out)(const struct event *, void *), void *arg)
 			                    .ts = (int64_t)ch->topic_time };
 			out(&ev, arg);
 		}
-		for (const struct invite *i = ch->invites; i; i = i->next) {
+		for (const struct invite *i = ch->invites; i; i = i->cnext) {
 			struct event ev = { .type = EV_INVITE, .node = srv.cfg.name, .target = i->cl->uid,
 			                    .chan = ch->name };
 			out(&ev, arg);

@@ -97,7 +97,7 @@ static char *dump(void)
 		for (struct ban *b = ch->bans; b; b = b->next)
 			len += snprintf(buf + len, sizeof buf - (size_t)len, "%s/%s/%lld,", b->mask, b->by, (long long)b->when);
 		len += snprintf(buf + len, sizeof buf - (size_t)len, " invites=");
-		for (struct invite *i = ch->invites; i; i = i->next)
+		for (struct invite *i = ch->invites; i; i = i->cnext)
 			len += snprintf(buf + len, sizeof buf - (size_t)len, "%s,", i->cl->nick);
 		lines[n++] = strdup(buf);
 	}
