@@ -320,5 +320,30 @@ def test_wss_with_the_tls_certificate():
             w.expect(r"PRIVMSG #tls :%d$" % i)
 
 
+def test_reload_adds_the_listener_and_changes_origins():
+    # SIGHUP binds a new websocket address and the origins apply to the
+    # next handshake; users connected meanwhile stay
+    with ws_server() as srv:
+        from test_reload import reload
+        base = open(srv.conf).read().split("[listen]")[0]
+        plain = srv.port
+        ws_port = free_port()
+
+        def conf(origins):
+            return (base + "[listen]\naddress = 127.0.0.1:%d\nwebsocket = 127.0.0.1:%d\n"
+                    "[websocket]\norigins = %s\n[cloak]\nenabled = no\n"
+                    "[limits]\nexempt = 127.0.0.0/8\n" % (plain, ws_port, origins))
+        reload(srv, conf("https://one.example"))
+        w = WSClient(ws_port, origin="https://one.example")
+        assert w.status == 101, w.status_line
+        w.register("reloaded")
+        assert WSClient(ws_port, origin="https://two.example").status == 403
+        reload(srv, conf("https://two.example"))
+        assert WSClient(ws_port, origin="https://one.example").status == 403
+        assert WSClient(ws_port, origin="https://two.example").status == 101
+        w.send("PING :still")
+        w.expect(r"PONG .* :still$")
+
+
 if __name__ == "__main__":
     run_tests(globals())
