@@ -207,6 +207,13 @@ void client_try_register(struct client *c)
 		.ts = (int64_t)time(NULL),
 	};
 	event_emit(&ev);
+	if (c->account) {
+		/* logged in by SASL before registering: now network state (a
+		 * no-op here, where c has it already; news to other nodes) */
+		struct event login = { .type = EV_LOGIN, .target = c->uid, .u_hint = c, .nargs = 1,
+		                       .args = { c->account } };
+		event_emit(&login);
+	}
 }
 
 void client_welcome(struct client *c)

@@ -223,6 +223,8 @@ HANDLER(cmd_whois)
 			send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
 		if (t->umodes & UMODE_OPER)
 			send_numeric(c, RPL_WHOISOPERATOR, "%s :is an IRC operator", t->nick);
+		if (t->account)
+			send_numeric(c, RPL_WHOISACCOUNT, "%s %s :is logged in as", t->nick, t->account);
 		if (t->tls)
 			send_numeric(c, 671, "%s :is using a secure connection", t->nick);
 		/* the real address: to operators and to the user themself only */
@@ -319,7 +321,7 @@ static void who_reply(struct client *c, const struct who_req *rq, struct client 
 		case 'f': snprintf(v, sizeof v, "%s", flags); break;
 		case 'd': snprintf(v, sizeof v, "%d", t->remote ? 1 : 0); break;
 		case 'l': snprintf(v, sizeof v, "%lld", (long long)(time(NULL) - t->last_msg)); break;
-		case 'a': snprintf(v, sizeof v, "0"); break;
+		case 'a': snprintf(v, sizeof v, "%s", t->account ? t->account : "0"); break;
 		case 'o': snprintf(v, sizeof v, "n/a"); break;
 		case 'r': snprintf(v, sizeof v, ":%s", t->realname); break;
 		}

@@ -233,24 +233,31 @@ void fanout_init(struct fanout *f, struct sbuf *body)
 static struct sbuf *build_variant(struct fanout *f, unsigned k)
 {
 	struct sbuf *body = f->v[k & 4];
-	const char *t = k & 1 ? time_tag(f->time_ms) : "";
-	const char *ct = k & 2 ? f->ctags : "";
-	size_t tl = strlen(t), cl = strlen(ct);
-	size_t len = 1 + tl + (tl && cl) + cl + 1 + body->len;
+	char acct[128] = "";
+	if (k & 8)
+		snprintf(acct, sizeof acct, "account=%s", f->account);
+	const char *part[3] = { k & 1 ? time_tag(f->time_ms) : "", acct, k & 2 ? f->ctags : "" };
+	size_t len = 1 + 1 + body->len;
+	for (int i = 0; i < 3; i++)
+		len += strlen(part[i]) + 1;   /* and a ';' */
 	struct sbuf *b = sbuf_new((uint32_t)len);
 	if (!b)
 		return NULL;
 	char *p = b->data;
 	*p++ = '@';
-	memcpy(p, t, tl);
-	p += tl;
-	if (tl && cl)
-		*p++ = ';';
-	memcpy(p, ct, cl);
-	p += cl;
+	for (int i = 0, first = 1; i < 3; i++) {
+		size_t n = strlen(part[i]);
+		if (!n)
+			continue;
+		if (!first)
+			*p++ = ';';
+		memcpy(p, part[i], n);
+		p += n;
+		first = 0;
+	}
 	*p++ = ' ';
 	memcpy(p, body->data, body->len);
-	b->len = (uint32_t)len;
+	b->len = (uint32_t)(p - b->data) + body->len;
 	return b;
 }
 
@@ -263,6 +270,8 @@ static struct sbuf *variant(struct fanout *f, uint32_t caps)
 		k |= 2;
 	if (caps & f->alt_cap && f->v[4])
 		k |= 4;
+	if (f->account && caps & CAP_ACCOUNT_TAG)
+		k |= 8;
 	if (!f->v[k] && f->v[k & 4]) {
 		f->v[k] = build_variant(f, k);
 		if (!f->v[k])
@@ -315,7 +324,7 @@ void fanout_peers(struct fanout *f, struct client *c, int with_self)
 
 void fanout_done(struct fanout *f)
 {
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 16; i++)
 		if (f->v[i])
 			sbuf_unref(f->v[i]);
 }

@@ -21,14 +21,16 @@ void send_to_channel(struct channel *ch, struct client *except, struct sbuf *b);
 void send_to_peers(struct client *c, struct sbuf *b, int with_self);
 /* One relayed line in the variants its recipients' capabilities call for:
  * with @time (server-time), with the sender's client-only tags
- * (message-tags), and an alternative body (extended-join). Each variant is
+ * (message-tags), with @account (account-tag) and an alternative body
+ * (extended-join). Each variant is
  * serialised once, on first use, and shared by every recipient needing it,
  * so a broadcast costs at most a few buffers, never one per recipient.
  *   struct fanout f;
  *   fanout_init(&f, line_new(...));  ... fanout_channel(&f, ch, c); fanout_done(&f); */
 struct fanout {
-	struct sbuf *v[8];   /* [alt << 2 | tags << 1 | time]; v[0], v[4]: bodies */
+	struct sbuf *v[16];  /* [account << 3 | alt << 2 | tags << 1 | time]; v[0], v[4]: bodies */
 	const char *ctags;   /* client-only tags, "+a=b;+c" (no '@'), or NULL */
+	const char *account; /* the sender's services account, or NULL */
 	uint32_t need;       /* only recipients with all these caps get it */
 	uint32_t alt_cap;    /* recipients with this cap get body v[4] (if set) */
 	int64_t time_ms;     /* server-time of the line; 0: now */

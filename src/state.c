@@ -16,6 +16,7 @@
 #include "send.h"
 #include "server.h"
 #include "state_int.h"
+#include "ts6.h"
 
 static const char *const type_name[EV_TYPE_MAX] = {
 	[EV_USER] = "USER", [EV_NICK] = "NICK", [EV_JOIN] = "JOIN", [EV_PART] = "PART",
@@ -23,7 +24,8 @@ static const char *const type_name[EV_TYPE_MAX] = {
 	[EV_UMODE] = "UMODE", [EV_TOPIC] = "TOPIC", [EV_AWAY] = "AWAY", [EV_SETNAME] = "SETNAME",
 	[EV_INVITE] = "INVITE", [EV_PRIVMSG] = "PRIVMSG", [EV_NOTICE] = "NOTICE",
 	[EV_TAGMSG] = "TAGMSG", [EV_OPER] = "OPER", [EV_NODE_UP] = "NODE_UP",
-	[EV_NODE_LOST] = "NODE_LOST",
+	[EV_NODE_LOST] = "NODE_LOST", [EV_LOGIN] = "LOGIN", [EV_CHGHOST] = "CHGHOST",
+	[EV_CHANTS] = "CHANTS",
 };
 
 static const char *tname(const struct event *ev)
@@ -377,6 +379,7 @@ static void apply_message(const struct event *ev)
 	 * included); in a cluster the stream entry ID, the same on every node */
 	f.ctags = msgid_tags(tagbuf, sizeof tagbuf, ev->id, ev->tags);
 	f.need = ev->type == EV_TAGMSG ? CAP_MESSAGE_TAGS : 0;
+	f.account = from ? from->account : NULL;   /* account-tag */
 	f.time_ms = ev->time_ms;
 	int echo = from && !from->remote && from->caps & CAP_ECHO_MESSAGE;
 	if (ch)
@@ -421,6 +424,45 @@ static void apply_node_lost(const struct event *ev)
 	node_remove(n);
 }
 
+/* Services log a user in (args[0]) or out (no args). */
+static void apply_login(const struct event *ev)
+{
+	char mask[160];
+	struct client *u = state_user(ev, ev->target ? ev->target : ev->uid);
+	if (!u)
+		return;
+	const char *acct = ev->nargs > 0 && ev->args[0][0] ? ev->args[0] : NULL;
+	if (acct ? u->account && strcmp(acct, u->account) == 0 : !u->account)
+		return;
+	char *copy = acct ? strdup(acct) : NULL;
+	if (acct && !copy)
+		return;
+	free(u->account);
+	u->account = copy;
+	client_mask(u, mask, sizeof mask);
+	/* account-notify: the user and every peer with the cap */
+	struct fanout f;
+	fanout_init(&f, line_new(":%s ACCOUNT %s", mask, acct ? acct : "*"));
+	f.need = CAP_ACCOUNT_NOTIFY;
+	fanout_peers(&f, u, 1);
+	fanout_done(&f);
+	if (u->remote)
+		return;
+	if (acct)
+		send_numeric(u, RPL_LOGGEDIN, "%s %s :You are now logged in as %s", mask, acct, acct);
+	else
+		send_numeric(u, RPL_LOGGEDOUT, "%s :You are now logged out", mask);
+}
+
+/* A services vhost: WHOIS, WHO and new lines show it. */
+static void apply_chghost(const struct event *ev)
+{
+	struct client *u = state_user(ev, ev->target);
+	if (!u || ev->nargs < 1 || !ev->args[0][0] || strlen(ev->args[0]) > HOST_MAX || strpbrk(ev->args[0], " !@"))
+		return;
+	snprintf(u->host, sizeof u->host, "%s", ev->args[0]);
+}
+
 void state_apply(const struct event *ev)
 {
 	if (!ev || ev->type <= EV_INVALID || ev->type >= EV_TYPE_MAX || !type_name[ev->type]) {
@@ -432,6 +474,11 @@ void state_apply(const struct event *ev)
 	struct client *origin = !ev->label || ev->type == EV_QUIT ? NULL
 	                        : ev->u_hint ? ev->u_hint : client_find_uid(ev->uid, 1);
 	int labeled = origin && send_label_begin(origin, ev->label);
+	/* the services link hears of every change: of a removal before it
+	 * (its uid strings and the node go with it), of the rest after */
+	int removes = ev->type == EV_QUIT || ev->type == EV_KILL || ev->type == EV_NODE_LOST;
+	if (removes)
+		ts6_event(ev);
 	switch (ev->type) {
 	case EV_USER: apply_user(ev); break;
 	case EV_NICK: apply_nick(ev); break;
@@ -457,8 +504,13 @@ void state_apply(const struct event *ev)
 	case EV_OPER: apply_oper(ev); break;
 	case EV_NODE_UP: apply_node_up(ev); break;
 	case EV_NODE_LOST: apply_node_lost(ev); break;
+	case EV_LOGIN: apply_login(ev); break;
+	case EV_CHGHOST: apply_chghost(ev); break;
+	case EV_CHANTS: state_chants(ev); break;
 	default: break;
 	}
+	if (!removes)
+		ts6_event(ev);   /* the services link hears of every change */
 	if (labeled)
 		send_label_end(origin);
 }

@@ -57,11 +57,12 @@ void state_join(const struct event *ev)
 	}
 	if (!channel_add(ch, u, modes))
 		return;
-	/* extended-join adds account ("*": ircmini has no accounts) and realname */
+	/* extended-join adds the account ("*": not logged in) and realname */
 	struct fanout f;
 	client_mask(u, mask, sizeof mask);
 	fanout_init(&f, line_new(":%s JOIN %s", mask, ch->name));
-	f.v[4] = line_new(":%s JOIN %s * :%s", mask, ch->name, u->realname ? u->realname : "");
+	f.v[4] = line_new(":%s JOIN %s %s :%s", mask, ch->name, u->account ? u->account : "*",
+	                  u->realname ? u->realname : "");
 	f.alt_cap = CAP_EXTENDED_JOIN;
 	fanout_channel(&f, ch, NULL);
 	fanout_done(&f);
@@ -322,5 +323,43 @@ void state_cmode(const struct event *ev)
 		}
 		}
 	}
+	flush_changes(&chg);
+}
+
+/* TS6: a peer (services) knows the channel as older. The older one wins:
+ * every mode, ban and status here goes, members see it as one server MODE,
+ * then the peer's modes follow as ordinary CMODE events. */
+void state_chants(const struct event *ev)
+{
+	struct channel *ch = chan_of(ev);
+	if (!ch || ev->ts <= 0 || ev->ts >= (int64_t)ch->created)
+		return;
+	char src[160];
+	struct change chg = { .ch = ch, .source = state_source(ev, NULL, src, sizeof src) };
+	chg.head = strlen(chg.source) + strlen(ch->name) + 8;
+	for (int i = 0; i < 128; i++)
+		if (flag_bits[i] && ch->modes & flag_bits[i])
+			record(&chg, 0, (char)i, NULL);
+	if (ch->modes & CMODE_KEY)
+		record(&chg, 0, 'k', "*");
+	if (ch->modes & CMODE_LIMIT)
+		record(&chg, 0, 'l', NULL);
+	ch->modes = 0;
+	free(ch->chkey);
+	ch->chkey = NULL;
+	while (ch->bans) {
+		record(&chg, 0, 'b', ch->bans->mask);
+		ban_del(ch, ch->bans->mask);
+	}
+	for (struct member *m = ch->members; m; m = m->cnext) {
+		if (m->modes & MEMBER_OP)
+			record(&chg, 0, 'o', m->cl->nick);
+		if (m->modes & MEMBER_VOICE)
+			record(&chg, 0, 'v', m->cl->nick);
+		m->modes = 0;
+	}
+	log_info("state: %s TS %lld -> %lld (older on %s)", ch->name, (long long)ch->created, (long long)ev->ts,
+	         ev->node ? ev->node : "?");
+	ch->created = (time_t)ev->ts;
 	flush_changes(&chg);
 }

@@ -22,5 +22,6 @@ void state_kick(const struct event *ev);
 void state_topic(const struct event *ev);
 void state_invite(const struct event *ev);
 void state_cmode(const struct event *ev);
+void state_chants(const struct event *ev);
 
 #endif

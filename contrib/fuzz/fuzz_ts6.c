@@ -1,18 +1,41 @@
-/* fuzz_ts6.c - libFuzzer harness for the services link decoder
- * (src/ts6_parse.c).
+/* fuzz_ts6.c - libFuzzer harness for the services link: the decoder
+ * (src/ts6_parse.c) and, through a real link connection, its handlers
+ * (ts6.c, ts6_in.c, ts6_out.c) and the state events they make.
  *
- * Each input is one line (a NUL-terminated copy: an embedded NUL ends it,
+ * The first byte picks the mode. Even: the rest is one line for the
+ * decoder alone. Odd: an in-process server (as fuzz_session.c sets it up)
+ * with one registered local client "alice" on #c accepts a services link
+ * over a socketpair; the link sends a correct handshake and then the rest
+ * of the input, as raw bytes (many lines). Afterwards the link and the
+ * client close, and every services user, channel and connection must be
+ * gone again (LeakSanitizer sees what is not).
+ *
+ * In decoder mode each input is one line (a NUL-terminated copy: an embedded NUL ends it,
  * as it would for the link, which splits on LF). ts6_decode() must either
  * refuse it with a non-empty reason, or return a message whose promises
  * the link handlers rely on hold: a known command, its parameter count
  * within bounds, every parameter pointing into the line, a timestamp where
  * the command has one, UIDs where the command names users, and for ENCAP
  * the subcommand's parameters checked the same way. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <ev.h>
+
+#include "client.h"
+#include "config.h"
+#include "log.h"
+#include "node.h"
+#include "server.h"
+#include "ts6.h"
 #include "ts6_parse.h"
 
 #define CHECK(cond)                                                                \
@@ -24,12 +47,18 @@
 		}                                                                  \
 	} while (0)
 
+#define FAIL_LINK(msg)                                                             \
+	do {                                                                       \
+		fprintf(stderr, "fuzz_ts6: %s\n", msg);                           \
+		abort();                                                           \
+	} while (0)
+
 static int within(const char *p, const char *buf, size_t len)
 {
 	return p >= buf && p <= buf + len;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int decode_one(const uint8_t *data, size_t size)
 {
 	if (size > 8192)
 		return 0;
@@ -112,4 +141,134 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(buf);
 	return 0;
+}
+
+/* ---- link mode */
+
+#define SETTLE_MAX 200
+
+static void run_loop(int times)
+{
+	for (int k = 0; k < times; k++)
+		ev_run(srv.loop, EVRUN_NOWAIT);
+}
+
+static void drain(int fd)
+{
+	char buf[65536];
+	while (fd >= 0 && read(fd, buf, sizeof buf) > 0)
+		;
+}
+
+/* Write everything, letting the server read when the socket is full. */
+static void put(int fd, int other, const void *p, size_t n)
+{
+	const char *q = p;
+	int stuck = 0;
+	while (n > 0) {
+		ssize_t w = write(fd, q, n);
+		if (w > 0) {
+			q += w;
+			n -= (size_t)w;
+			stuck = 0;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN && ++stuck < 100) {
+			run_loop(1);
+			drain(fd);
+			drain(other);
+			continue;
+		}
+		return;   /* closed by the server (ERROR) */
+	}
+}
+
+static int pair(int *ours, int *theirs)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	*ours = sv[0];
+	*theirs = sv[1];
+	return 0;
+}
+
+static int link_session(const uint8_t *data, size_t size)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	int cfd, cs, lfd, ls;
+	if (pair(&cfd, &cs) < 0)
+		return 0;
+	if (pair(&lfd, &ls) < 0) {
+		close(cfd);
+		close(cs);
+		return 0;
+	}
+	client_accept(cs, (struct sockaddr_storage *)&a, sizeof a, 0);
+	static const char reg[] = "NICK alice\r\nUSER a 0 * :Alice\r\nJOIN #c\r\n";
+	put(cfd, -1, reg, sizeof reg - 1);
+	run_loop(3);
+	drain(cfd);
+	ts6_accept(ls, (struct sockaddr_storage *)&a, sizeof a, 0);
+	static const char hs[] = "PASS fuzz-in TS 6 :00A\r\nCAPAB :ENCAP EUID TB\r\n"
+	                         "SERVER services.fuzz 1 :fuzz services\r\nSVINFO 6 3 0 :1700000000\r\n"
+	                         ":00A EUID NickServ 1 1000 +io NickServ services.fuzz 0 00AAAAAAB * * :NS\r\n";
+	put(lfd, cfd, hs, sizeof hs - 1);
+	run_loop(3);
+	put(lfd, cfd, data, size);
+	run_loop(3 + (int)(size / 8192));
+	drain(cfd);
+	drain(lfd);
+	close(lfd);
+	close(cfd);
+	for (int k = 0; k < SETTLE_MAX && (srv.connections > 0 || ts6_linked()); k++)
+		run_loop(1);
+	run_loop(1);
+	if (srv.connections != 0 || ts6_linked())
+		FAIL_LINK("connections or the link still open after closing");
+	if (srv.nicks || srv.channels || srv.users || srv.nchannels)
+		FAIL_LINK("state left after the link and the client closed");
+	return 0;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	signal(SIGPIPE, SIG_IGN);
+	config_defaults(&srv.cfg);
+	snprintf(srv.cfg.name, sizeof srv.cfg.name, "irc.fuzz");
+	snprintf(srv.cfg.sid, sizeof srv.cfg.sid, "0FZ");
+	snprintf(srv.cfg.services_name, sizeof srv.cfg.services_name, "services.fuzz");
+	snprintf(srv.cfg.services_send_password, sizeof srv.cfg.services_send_password, "fuzz-out");
+	snprintf(srv.cfg.services_receive_password, sizeof srv.cfg.services_receive_password, "fuzz-in");
+	srv.cfg.log_level = LOG_ERROR;
+	srv.cfg.flood_burst = 0;
+	/* timers must not fire mid-run */
+	srv.cfg.registration_timeout = 1000000;
+	srv.cfg.ping_interval = 1000000;
+	srv.cfg.ping_timeout = 1000000;
+	srv.cfg.max_bans = 3;
+	srv.cfg.sendq = 32768;
+	srv.config_path = "(fuzz)";
+	srv.loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
+	if (!srv.loop)
+		srv.loop = ev_default_loop(0);
+	srv.started = time(NULL);
+	snprintf(srv.created, sizeof srv.created, "fuzz time");
+	node_init_self();
+	client_init_conn_handlers();
+	server_apply_limits();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size == 0)
+		return 0;
+	if (data[0] & 1)
+		return link_session(data + 1, size - 1);
+	return decode_one(data + 1, size - 1);
 }

@@ -139,9 +139,10 @@ class linked:
         return self.srv
 
     def __exit__(self, et, ev, tb):
-        self.atheme.stop(keep=et is not None)
+        atheme = self.srv.atheme    # a test may have restarted it
+        atheme.stop(keep=et is not None)
         if et is not None:
-            print("atheme output (%s):\n%s" % (self.atheme.dir, self.atheme.text()[-4000:]))
+            print("atheme output (%s):\n%s" % (atheme.dir, atheme.text()[-4000:]))
         return self.run.__exit__(et, ev, tb)
 
 
@@ -202,6 +203,10 @@ def test_link_comes_up_and_sasl_is_offered():
     with linked() as srv:
         assert "services linked: %s (00A)" % SERVICES in srv.stderr()
         assert re.search(r"\bsasl\b", caps_ls(srv)), caps_ls(srv)
+        c = srv.client("looker")
+        c.send("LINKS")
+        lines = c.collect_until(r" 365 ")
+        assert any(re.search(r" 364 looker %s irc.test :1 " % SERVICES, l) for l in lines), lines
 
 
 def test_sasl_plain_unknown_account_fails_and_registration_goes_on():
@@ -328,6 +333,224 @@ def test_forged_services_lines_from_a_client_port_do_nothing():
         assert not any(" 330 " in l for l in lines), lines
         assert not any(" 900 " in l for l in lines), lines
         assert "services linked" in srv.stderr() and srv.stderr().count("services linked") == 1
+
+
+def fake_link_up(srv):
+    """A hand-driven services link: handshake, then our burst up to its
+    end-of-burst PING. Returns the socket and the burst text."""
+    s = fake_services(srv)
+    data = b""
+    while b" PING " not in data:
+        chunk = s.recv(65536)
+        assert chunk, data
+        data += chunk
+    return s, data.decode(errors="replace")
+
+
+def uid_in_burst(burst, nick):
+    m = re.search(r"EUID %s \S+ \S+ \S+ \S+ \S+ \S+ (\S+)" % nick, burst)
+    assert m, burst
+    return m.group(1)
+
+
+def test_ts6_rules_older_channel_ts_nick_collision_chghost():
+    sport, port = free_port(), free_port()
+    with running(config(sport) % port, port=port) as srv:
+        srv.sport = sport
+        alice = srv.client("alice")
+        alice.join("#old")
+        bob = srv.client("bob")
+        s, burst = fake_link_up(srv)
+        assert re.search(r":0IR SJOIN \d+ #old \+nt :@0IR\S+", burst), burst
+        a_uid, b_uid = uid_in_burst(burst, "alice"), uid_in_burst(burst, "bob")
+        s.sendall(b":00B EUID Svc 1 1000 +io svc services.test 0 00BAAAAAB * * :svc\r\n"
+                  b":00B SJOIN 100 #old +s :@00BAAAAAB\r\n")
+        # the older TS wins: our modes and alice's op go, theirs come
+        alice.expect(r":services.test MODE #old -nto alice$")
+        alice.expect(r":Svc!svc@services.test JOIN #old")
+        alice.expect(r":services.test MODE #old \+s$")
+        alice.expect(r":services.test MODE #old \+o Svc$")
+        alice.send("MODE #old")
+        alice.expect(r" 324 alice #old \+s$")
+        alice.expect(r" 329 alice #old 100$")
+        # a newer SJOIN keeps ours: no modes, no statuses from it
+        s.sendall(b":00B EUID Svc2 1 1000 +io svc services.test 0 00BAAAAAC * * :svc\r\n"
+                  b":00B SJOIN 200 #old +i :@00BAAAAAC\r\n")
+        alice.expect(r":Svc2!svc@services.test JOIN #old")
+        alice.send("NAMES #old")
+        line = alice.expect(r" 353 alice ")
+        assert "@Svc2" not in line and "Svc2" in line, line
+        alice.send("MODE #old")
+        alice.expect(r" 324 alice #old \+s$")
+        # nick collision: their older bob wins, ours is killed
+        s.sendall(b":00B EUID bob 1 1 +i b other.host 0 00BAAAAAD * * :old bob\r\n")
+        bob.expect(r"KILL bob :.*Nick collision|ERROR :Closing Link")
+        alice.send("WHOIS bob")
+        alice.expect(r" 311 alice bob b other.host ")
+        # CHGHOST: a services vhost shows in WHOIS
+        s.sendall((":00B CHGHOST %s :vhost.example\r\n" % a_uid).encode())
+        alice.send("WHOIS alice")
+        alice.expect(r" 311 alice alice alice vhost.example ")
+        # services cannot speak for our users
+        s.sendall((":%s PRIVMSG #old :forged\r\n:00B PING :x\r\n" % a_uid).encode())
+        data = b""
+        while b"PONG" not in data:
+            data += s.recv(4096)
+        alice.send("PING :sync")
+        lines = alice.collect_until(r"PONG")
+        assert not any("forged" in l for l in lines), lines
+        assert b_uid
+        s.close()
+
+
+# ---- services as users
+
+def notice_from(c, who, pattern):
+    return c.expect(r":%s!\S+ NOTICE %s :.*%s" % (who, c.nick, pattern))
+
+
+def register_account(srv, nick, password="s3cret-pw"):
+    """A client that registers its nick with NickServ (and is logged in)."""
+    c = srv.client(nick)
+    c.send("PRIVMSG NickServ :REGISTER %s %s@example.test" % (password, nick))
+    lines = c.collect_until(r"NOTICE %s :.*registered" % nick)
+    if not any(" 900 %s " % nick in l for l in lines):
+        c.expect(r" 900 %s " % nick)
+    return c
+
+
+def test_nickserv_is_a_user_on_the_services_server():
+    with linked() as srv:
+        c = srv.client("watcher")
+        c.send("WHOIS NickServ")
+        lines = c.collect_until(r" 318 ")
+        text = "\n".join(lines)
+        assert re.search(r" 311 watcher NickServ NickServ %s \* :Nickname Services" % SERVICES, text), text
+        assert re.search(r" 312 watcher NickServ %s :" % SERVICES, text), text
+
+
+def test_register_and_identify():
+    with linked() as srv:
+        a = register_account(srv, "alice")
+        a.send("QUIT")
+        b = srv.client("alice")
+        b.send("PRIVMSG NickServ :IDENTIFY wrong-pw")
+        notice_from(b, "NickServ", "Invalid password")
+        b.send("PRIVMSG NickServ :IDENTIFY s3cret-pw")
+        b.expect(r" 900 alice alice!\S+ alice :You are now logged in as alice")
+        b.send("WHOIS alice")
+        lines = b.collect_until(r" 318 ")
+        assert any(re.search(r" 330 alice alice alice :", l) for l in lines), lines
+
+
+def test_sasl_plain_success_then_registration():
+    with linked() as srv:
+        register_account(srv, "carol", "carol-pw").send("QUIT")
+        c, lines = sasl_client(srv, "carol2", "carol", "carol-pw")
+        text = "\n".join(lines)
+        assert re.search(r" 900 carol2 carol2!carol2@\S+ carol :You are now logged in as carol", text), text
+        assert " 903 " in lines[-1], lines
+        c.send("AUTHENTICATE PLAIN")
+        c.expect(r" 907 ")
+        c.send("CAP END")
+        c.expect(r" 001 carol2 ")
+        w = srv.client("watcher")
+        w.send("WHOIS carol2")
+        lines = w.collect_until(r" 318 ")
+        assert any(" 330 watcher carol2 carol :" in l for l in lines), lines
+        w.send("WHO carol2 %na")
+        w.expect(r" 354 watcher carol2 carol$")
+
+
+def test_sasl_plain_wrong_password_fails():
+    with linked() as srv:
+        register_account(srv, "dave", "dave-pw").send("QUIT")
+        c, lines = sasl_client(srv, "dave2", "dave", "not-it")
+        assert " 904 " in lines[-1], lines
+        assert not any(" 900 " in l for l in lines), lines
+        c.send("CAP END")
+        c.expect(r" 001 dave2 ")
+        c.send("WHOIS dave2")
+        assert not any(" 330 " in l for l in c.collect_until(r" 318 "))
+
+
+def test_account_notify_extended_join_and_account_tag():
+    with linked() as srv:
+        register_account(srv, "erin", "erin-pw").send("QUIT")
+        bob = Client(srv.port)
+        bob.send("CAP REQ :account-notify extended-join account-tag")
+        bob.expect(r"ACK :account-notify")
+        bob.send("CAP END")
+        bob.register("bob")
+        bob.join("#room")
+        erin = srv.client("erin")
+        erin.join("#room")
+        bob.expect(r":erin!\S+ JOIN #room \* :Test User")
+        erin.send("PRIVMSG NickServ :IDENTIFY erin-pw")
+        erin.expect(r" 900 erin ")
+        bob.expect(r":erin!\S+ ACCOUNT erin$")
+        erin.send("PRIVMSG #room :hello")
+        bob.expect(r"^@(\S*;)?account=erin(;\S*)? :erin!\S+ PRIVMSG #room :hello")
+        erin.send("PART #room")
+        erin.join("#room")
+        bob.expect(r":erin!\S+ JOIN #room erin :Test User")
+
+
+def test_chanserv_register_and_op_on_rejoin():
+    with linked() as srv:
+        f = register_account(srv, "frank", "frank-pw")
+        keeper = srv.client("keeper")
+        f.join("#frank")
+        keeper.join("#frank")
+        f.send("PRIVMSG ChanServ :REGISTER #frank")
+        f.collect_until(r":ChanServ!\S+ NOTICE frank :.*registered")
+        f.send("PART #frank")
+        f.expect(r"PART #frank")
+        f.join("#frank")
+        keeper.expect(r":ChanServ!\S+ MODE #frank \+o frank")
+        f.send("NAMES #frank")
+        f.expect(r" 353 frank = #frank :.*@frank")
+
+
+def test_nick_enforcement_renames_an_impostor():
+    with linked() as srv:
+        h = register_account(srv, "hank", "hank-pw")
+        h.send("PRIVMSG NickServ :SET ENFORCE ON")
+        h.collect_until(r":NickServ!\S+ NOTICE hank :.*ENFORCE")
+        h.send("PRIVMSG NickServ :SET ENFORCETIME 1")
+        h.collect_until(r":NickServ!\S+ NOTICE hank :.*(ENFORCETIME|enforce|1 second)")
+        h.send("QUIT")
+        h.wait_closed()
+        imp = srv.client("hank")
+        imp.collect_until(r":NickServ!\S+ NOTICE hank :.*(registered|identify)")
+        # services rename it (RSFNC) once the time is up
+        line = imp.expect(r":hank!\S+ NICK :?(\S+)", timeout=10 * SLOW)
+        newnick = re.search(r"NICK :?(\S+)", line).group(1)
+        assert newnick.lower() != "hank", line
+        imp.send("WHOIS " + newnick)
+        imp.expect(r" 311 %s %s " % (re.escape(newnick), re.escape(newnick)))
+
+
+def test_services_killed_and_restarted():
+    with linked() as srv:
+        g = register_account(srv, "gina", "gina-pw")
+        g.send("CAP REQ :cap-notify")
+        g.expect(r"ACK :cap-notify")
+        datadir = srv.atheme.dir
+        srv.atheme.kill()   # SIGKILL: no goodbye on the link
+        g.expect(r"CAP gina DEL :sasl")
+        g.send("WHOIS NickServ")
+        g.expect(r" 401 gina NickServ ")
+        g.expect(r" 318 gina NickServ ")
+        g.send("WHOIS gina")
+        lines = g.collect_until(r" 318 ")
+        assert any(" 330 gina gina gina :" in l for l in lines), lines
+        srv.atheme.out.close()
+        srv.atheme = Atheme(srv.sport, datadir=datadir)
+        g.expect(r"CAP gina NEW :sasl", timeout=LINK_WAIT)
+        wait_linked(srv, 2)
+        g.send("PRIVMSG NickServ :INFO gina")
+        g.collect_until(r":NickServ!\S+ NOTICE gina :.*gina")
 
 
 if __name__ == "__main__":
