@@ -3,34 +3,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 /* Attackers choose their addresses (a /48 holds 65536 /64s): the table
- * hashes with a per-process random key so they cannot aim at one bucket.
- * Keys are fixed-size (a struct netaddr), so a multilinear hash over
- * 64-bit words with random multipliers is enough: without the key nobody
- * can predict which groups share a bucket. */
-static uint64_t hkey[5];
-static int hkey_ready;
-
-static uint32_t addr_hash(const void *p, size_t n)
-{
-	if (!hkey_ready) {
-		if (getrandom(hkey, sizeof hkey, 0) != (ssize_t)sizeof hkey)
-			for (int i = 0; i < 5; i++)  /* no entropy: still differs per run */
-				hkey[i] = (uint64_t)(uintptr_t)&hkey * 0x9e3779b97f4a7c15ull + (uint64_t)i;
-		hkey_ready = 1;
-	}
-	uint64_t w[3] = { 0 };
-	memcpy(w, p, n < sizeof w ? n : sizeof w);
-	uint64_t h = hkey[0] + w[0] * (hkey[1] | 1) + w[1] * (hkey[2] | 1) + w[2] * (hkey[3] | 1);
-	h ^= h >> 29;
-	h *= hkey[4] | 1;
-	return (uint32_t)(h >> 32);
-}
-#undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = addr_hash((keyptr), (keylen)))
-#include <uthash.h>
+ * hashes with the process's SipHash key (hashkey.h), so nobody can pick
+ * groups that share a bucket. */
+#include "hashkey.h"
 
 struct addrent {
 	UT_hash_handle hh;
@@ -77,9 +54,9 @@ static void sweep(double now)
 	next_sweep = now + (conf.throttle_window > 1 ? conf.throttle_window : 1);
 }
 
-const char *addrlimit_admit(const struct netaddr *a, double now, struct netaddr *counted)
+const char *addrlimit_admit(const struct netaddr *a, double now, uint8_t *counted)
 {
-	memset(counted, 0, sizeof *counted);
+	*counted = 0;
 	if (addrlimit_exempt(a) || (!conf.max_per_ip && !conf.throttle_connects))
 		return NULL;
 	if (now >= next_sweep)
@@ -116,16 +93,18 @@ const char *addrlimit_admit(const struct netaddr *a, double now, struct netaddr 
 	if (conf.max_per_ip && e->conns >= (unsigned)conf.max_per_ip)
 		return "Too many connections from your host";
 	e->conns++;
-	*counted = g;
+	*counted = (uint8_t)(a->family == AF_INET6 ? conf.ipv6_prefix : 32);
 	return NULL;
 }
 
-void addrlimit_release(const struct netaddr *g)
+void addrlimit_release(const struct netaddr *a, uint8_t counted)
 {
 	struct addrent *e;
-	if (!g->family)
+	struct netaddr g;
+	if (!counted)
 		return;
-	HASH_FIND(hh, table, g, sizeof *g, e);
+	netaddr_group(&g, a, counted);
+	HASH_FIND(hh, table, &g, sizeof g, e);
 	if (!e || !e->conns)
 		return;
 	/* kept for its throttle history until the sweep, unless there is none */

@@ -21,12 +21,13 @@ struct addrlimit_conf {
 void addrlimit_configure(const struct addrlimit_conf *conf);
 int addrlimit_exempt(const struct netaddr *a);
 /* Count a connection from `a` at time `now`. Returns NULL when admitted,
- * or the reason to refuse it. *counted receives the group the connection
- * was counted in (family 0 when it was not: exempt or no limits), to hand
- * back to addrlimit_release when it closes: a reload that changes the
- * prefix or the exemptions must not unbalance the counts. */
-const char *addrlimit_admit(const struct netaddr *a, double now, struct netaddr *counted);
-void addrlimit_release(const struct netaddr *counted);
+ * or the reason to refuse it. *counted receives how it was counted: 0
+ * not at all (exempt, no limits), else the prefix length of its group, to
+ * hand back to addrlimit_release with the address when it closes (one
+ * byte per client, and a reload that changes the prefix or the
+ * exemptions cannot unbalance the counts). */
+const char *addrlimit_admit(const struct netaddr *a, double now, uint8_t *counted);
+void addrlimit_release(const struct netaddr *a, uint8_t counted);
 /* Entries held (open connections and throttle history), for tests/STATS. */
 unsigned addrlimit_entries(void);
 /* The longest hash chain: what a lookup costs at worst (tests). */

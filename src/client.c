@@ -190,12 +190,14 @@ void client_try_register(struct client *c)
 		return;
 	}
 	/* K-lines need the nick and user: checked here, before 001 */
-	const struct xban *kb = bans_match_user(c->nick, c->user, c->ip, c->host);
+	char buf[NETADDR_TEXT];
+	const char *ip = client_ip(c, buf);
+	const struct xban *kb = bans_match_user(c->nick, c->user, ip, c->host);
 	if (kb) {
 		char why[BAN_REASON_MAX + 16];
 		send_numeric(c, ERR_YOUREBANNEDCREEP, ":You are banned from this server: %s", kb->e.reason);
 		snprintf(why, sizeof why, "K-lined: %s", kb->e.reason);
-		log_info("refused %s!%s@%s (%c-line %s)", c->nick, c->user, c->ip, kb->e.kind, kb->e.mask);
+		log_info("refused %s!%s@%s (%c-line %s)", c->nick, c->user, ip, kb->e.kind, kb->e.mask);
 		client_exit(c, why);
 		return;
 	}
@@ -203,7 +205,7 @@ void client_try_register(struct client *c)
 	c->reg |= REG_PENDING;
 	struct event ev = {
 		.type = EV_USER, .uid = c->uid, .u_hint = c, .text = c->realname ? c->realname : "",
-		.nargs = 5, .args = { c->nick, c->user, c->host, "+", c->ip },
+		.nargs = 5, .args = { c->nick, c->user, c->host, "+", ip },
 		.ts = (int64_t)time(NULL),
 	};
 	event_emit(&ev);
@@ -220,10 +222,12 @@ void client_welcome(struct client *c)
 {
 	conn_set_tlist(&c->conn, TL_ACTIVE);
 	/* the log maps each cloak to its address; the cloak only when there is one */
-	if (strcmp(c->host, c->ip) != 0)
-		log_conn(LOG_INFO, "registered %s!%s@%s (%s)", c->nick, c->user, c->ip, c->host);
+	char buf[NETADDR_TEXT];
+	const char *ip = client_ip(c, buf);
+	if (strcmp(c->host, ip) != 0)
+		log_conn(LOG_INFO, "registered %s!%s@%s (%s)", c->nick, c->user, ip, c->host);
 	else
-		log_conn(LOG_INFO, "registered %s!%s@%s", c->nick, c->user, c->ip);
+		log_conn(LOG_INFO, "registered %s!%s@%s", c->nick, c->user, ip);
 
 	send_numeric(c, RPL_WELCOME, ":Welcome to the %s IRC Network %s!%s@%s",
 	             srv.cfg.network, c->nick, c->user, c->host);
@@ -238,15 +242,18 @@ void client_welcome(struct client *c)
 
 /* ---- addresses: what c is known by (addrlimit.h counts, cloak.h hides) */
 
-/* The real address into ip (for operators and the log) and its cloak
- * into c->host (for everyone else). */
+const char *client_ip(const struct client *c, char buf[NETADDR_TEXT])
+{
+	/* kept binary (17 bytes, not 48 of text): every client carries it */
+	netaddr_text(&c->addr, buf + 1, NETADDR_TEXT - 1);
+	/* "::1" would read as a trailing parameter in 378 */
+	buf[0] = '0';
+	return buf[1] == ':' ? buf : buf + 1;
+}
+
+/* The real address, and its cloak in c->host for everyone else. */
 static void set_address(struct client *c, const struct netaddr *a)
 {
-	netaddr_text(a, c->ip, sizeof c->ip);
-	if (c->ip[0] == ':') {  /* "::1" would read as a trailing parameter in 378 */
-		memmove(c->ip + 1, c->ip, strlen(c->ip) + 1);
-		c->ip[0] = '0';
-	}
 	c->addr = *a;
 	cloak_host(a, c->host, sizeof c->host);
 }
@@ -257,12 +264,11 @@ static int on_forwarded(struct conn *conn, const struct netaddr *addr)
 {
 	struct client *c = client_of(conn);
 	struct netaddr a = *addr;
-	char was[NETADDR_TEXT];
-	snprintf(was, sizeof was, "%s", c->ip);
+	char was[NETADDR_TEXT], now[NETADDR_TEXT];
+	log_info("WebSocket client %s is %s (X-Forwarded-For)", client_ip(c, was), netaddr_text(&a, now, sizeof now));
+	addrlimit_release(&c->addr, c->counted);
+	c->counted = 0;
 	set_address(c, &a);
-	log_info("WebSocket client %s is %s (X-Forwarded-For)", was, c->ip);
-	addrlimit_release(&c->counted);
-	memset(&c->counted, 0, sizeof c->counted);
 	const struct xban *db = bans_match_ip(&a);
 	if (db) {
 		char why[BAN_REASON_MAX + 16];
@@ -282,7 +288,11 @@ static int on_forwarded(struct conn *conn, const struct netaddr *addr)
 
 static const char *conn_address(struct conn *conn)
 {
-	return client_of(conn)->ip;
+	/* for log lines: two buffers, so one line may name two connections */
+	static char buf[2][NETADDR_TEXT];
+	static int next;
+	next ^= 1;
+	return client_ip(client_of(conn), buf[next]);
 }
 
 /* IRCv3 message-tags: a client may send 4094 bytes of tag data; the rest
@@ -356,7 +366,8 @@ static void on_closed(struct conn *conn, const char *reason)
 {
 	struct client *c = client_of(conn);
 
-	log_conn(LOG_INFO, "disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", c->ip, reason);
+	char ip[NETADDR_TEXT];
+	log_conn(LOG_INFO, "disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", client_ip(c, ip), reason);
 	ts6_client_gone(c);
 	if (client_registered(c)) {
 		struct event ev = { .type = EV_QUIT, .uid = c->uid, .u_hint = c, .text = reason };
@@ -370,7 +381,7 @@ static void on_closed(struct conn *conn, const char *reason)
 		client_drop_nick(c);
 		client_drop_uid(c);
 	}
-	addrlimit_release(&c->counted);
+	addrlimit_release(&c->addr, c->counted);
 	srv.connections--;
 }
 
@@ -437,7 +448,8 @@ static void refuse(int fd, const char *host, const char *why)
 void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, int kind)
 {
 	(void)len;
-	struct netaddr addr, counted;
+	struct netaddr addr;
+	uint8_t counted = 0;
 	char ip[NETADDR_TEXT];
 	int tls = kind & LISTEN_TLS, ws = kind & LISTEN_WS;
 
@@ -457,7 +469,6 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 	/* a trusted proxy's clients are counted by their own address once its
 	 * X-Forwarded-For is read */
 	const char *no = NULL;
-	memset(&counted, 0, sizeof counted);
 	if (!(ws && ws_trusted(peer)))
 		no = addrlimit_admit(&addr, ev_now(srv.loop), &counted);
 	if (no) {
@@ -473,7 +484,7 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 	errno = 0;
 	if (c && tls && !(c->conn.tls = tls_new(fd, gtext))) {
 		free(c);
-		addrlimit_release(&counted);
+		addrlimit_release(&addr, counted);
 		refuse(fd, ip, errno == EAGAIN ? "Too many TLS handshakes from your host" : "TLS unavailable");
 		return;
 	}
@@ -483,7 +494,7 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 		c = NULL;
 	}
 	if (!c) {
-		addrlimit_release(&counted);
+		addrlimit_release(&addr, counted);
 		refuse(fd, ip, "Out of memory");
 		return;
 	}
@@ -495,5 +506,5 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 	client_add_uid(c);
 	srv.connections++;
 	conn_start(&c->conn, fd);
-	log_conn(LOG_INFO, "connect from %s%s%s", c->ip, ws ? " (WebSocket)" : "", tls ? " (TLS)" : "");
+	log_conn(LOG_INFO, "connect from %s%s%s", ip, ws ? " (WebSocket)" : "", tls ? " (TLS)" : "");
 }

@@ -56,9 +56,7 @@ struct client {
 	char key[NICK_MAX + 1];    /* casemapped nick */
 	char user[USER_MAX + 1];
 	char host[HOST_MAX + 1];   /* what others see: the cloak (cloak.h) */
-	char ip[NETADDR_TEXT];     /* the real address: operators and logs only */
-	struct netaddr addr;
-	struct netaddr counted;    /* the addrlimit group it is counted in */
+	struct netaddr addr;       /* the real address: operators, logs, server bans */
 	char *realname;
 	char *away;
 	char *account;             /* services account logged in to, NULL = none */
@@ -74,6 +72,7 @@ struct client {
 	uint8_t umodes;
 	uint8_t tls;
 	uint8_t cap_version;
+	uint8_t counted;           /* how addrlimit counted it (addrlimit_admit) */
 	uint8_t sasl;              /* a SASL exchange is in progress (ts6.c) */
 	uint8_t sasl_done;         /* SASL succeeded: 907 on another try */
 	uint8_t oper_fails;        /* failed OPER attempts (cmd_oper.c) */
@@ -115,6 +114,8 @@ void client_free(struct client *c);
 void client_welcome(struct client *c);
 /* Valid per RFC 2812 + Modern IRC, within NICKLEN. */
 int nick_valid(const char *nick);
+/* The real address as text, for operators and the log only. */
+const char *client_ip(const struct client *c, char buf[NETADDR_TEXT]);
 /* "nick!user@host" into buf. */
 const char *client_mask(const struct client *c, char *buf, size_t len);
 /* Disconnect with an ERROR line and a QUIT reason for the others. */

@@ -108,8 +108,9 @@ static int join_one(struct client *c, const char *name, const char *key)
 	}
 	/* [limits] join_rate: each JOIN goes to a whole channel */
 	double now = ev_now(srv.loop);
+	char ipbuf[NETADDR_TEXT];
 	if (!bucket_take(&c->join_rate, now, srv.cfg.join_rate) ||
-	    (!ch && !bucket_take(&addr_slot(c->ip)->created, now, srv.cfg.channel_rate))) {
+	    (!ch && !bucket_take(&addr_slot(client_ip(c, ipbuf))->created, now, srv.cfg.channel_rate))) {
 		send_numeric(c, RPL_TRYAGAIN, "JOIN :Please wait a while and try again.");
 		return -1;
 	}

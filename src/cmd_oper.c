@@ -67,7 +67,8 @@ HANDLER(cmd_oper)
 		return;
 	}
 	double now = ev_now(srv.loop);
-	struct addr_slot *e = addr_slot(c->ip);  /* the real address, not a cloak */
+	char ipbuf[NETADDR_TEXT];
+	struct addr_slot *e = addr_slot(client_ip(c, ipbuf));  /* the real address, not a cloak */
 	if (now < e->oper_until || !crypt_budget(now)) {
 		oper_failed(c, e, now, 0);
 		return;
@@ -82,13 +83,15 @@ HANDLER(cmd_oper)
 	const char *h = crypt_r(m->params[1], hash, &cd);
 	work.crypts++;
 	if (!o || !h || !secret_equal(h, hash)) {
-		log_conn(LOG_WARN, "failed OPER %s by %s@%s", m->params[0], c->nick, c->ip);
+		char ip[NETADDR_TEXT];
+		log_conn(LOG_WARN, "failed OPER %s by %s@%s", m->params[0], c->nick, client_ip(c, ip));
 		oper_failed(c, e, now, 1);
 		return;
 	}
 	e->oper_fails = 0;
 	e->oper_until = 0;
-	log_info("OPER %s by %s@%s", o->name, c->nick, c->ip);
+	char ip[NETADDR_TEXT];
+	log_info("OPER %s by %s@%s", o->name, c->nick, client_ip(c, ip));
 	struct event ev = { .type = EV_OPER, .uid = c->uid, .u_hint = c, .nargs = 1, .args = { o->name } };
 	event_emit(&ev);
 }

@@ -228,8 +228,11 @@ HANDLER(cmd_whois)
 		if (t->tls)
 			send_numeric(c, 671, "%s :is using a secure connection", t->nick);
 		/* the real address: to operators and to the user themself only */
-		if (c == t || c->umodes & UMODE_OPER)
-			send_numeric(c, RPL_WHOISHOST, "%s :is connecting from *@%s %s", t->nick, t->ip, t->ip);
+		char buf[NETADDR_TEXT];
+		if (c == t || c->umodes & UMODE_OPER) {
+			const char *ip = client_ip(t, buf);
+			send_numeric(c, RPL_WHOISHOST, "%s :is connecting from *@%s %s", t->nick, ip, ip);
+		}
 		send_numeric(c, RPL_WHOISIDLE, "%s %lld %lld :seconds idle, signon time", t->nick,
 		             (long long)(time(NULL) - t->last_msg), (long long)t->signon);
 	}
@@ -307,14 +310,14 @@ static void who_reply(struct client *c, const struct who_req *rq, struct client 
 	for (const char *o = "tcuihsnfdlaor"; *o; o++) {
 		if (!strchr(rq->fields, *o))
 			continue;
-		char v[400];
+		char v[400], ip[NETADDR_TEXT];
 		switch (*o) {
 		case 't': snprintf(v, sizeof v, "%s", rq->token ? rq->token : "0"); break;
 		case 'c': snprintf(v, sizeof v, "%s", chname); break;
 		case 'u': snprintf(v, sizeof v, "%s", t->user); break;
 		/* the address is for operators (and oneself); others get the
 		 * placeholder other servers use for a hidden one */
-		case 'i': snprintf(v, sizeof v, "%s", c == t || c->umodes & UMODE_OPER ? t->ip : "255.255.255.255"); break;
+		case 'i': snprintf(v, sizeof v, "%s", c == t || c->umodes & UMODE_OPER ? client_ip(t, ip) : "255.255.255.255"); break;
 		case 'h': snprintf(v, sizeof v, "%s", t->host); break;
 		case 's': snprintf(v, sizeof v, "%s", t->node->name); break;
 		case 'n': snprintf(v, sizeof v, "%s", t->nick); break;

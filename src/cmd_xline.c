@@ -52,9 +52,10 @@ static void kill_matching(struct conn *conn)
 {
 	struct client *t = client_of(conn);
 	const struct xban *b = killing;
+	char ip[NETADDR_TEXT];
 	int hit = b->e.kind == BAN_D ? cidr_match(&b->e.cidr, &t->addr)
 	                             : client_registered(t) &&
-	                               bans_match_user(t->nick, t->user, t->ip, t->host) == b;
+	                               bans_match_user(t->nick, t->user, client_ip(t, ip), t->host) == b;
 	if (!hit)
 		return;
 	char why[BAN_REASON_MAX + 16];

@@ -39,12 +39,13 @@ int netaddr_parse(struct netaddr *a, const char *text)
 	return -1;
 }
 
-void netaddr_text(const struct netaddr *a, char *buf, size_t len)
+const char *netaddr_text(const struct netaddr *a, char *buf, size_t len)
 {
 	char t[INET6_ADDRSTRLEN] = "unknown";
 	if (a->family == AF_INET || a->family == AF_INET6)
 		inet_ntop(a->family, a->b, t, sizeof t);
 	snprintf(buf, len, "%s", t);
+	return buf;
 }
 
 static int maxbits(const struct netaddr *a)

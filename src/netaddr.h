@@ -25,7 +25,7 @@ struct cidr {
 void netaddr_from_sockaddr(struct netaddr *a, const struct sockaddr_storage *ss);
 /* "192.0.2.1" or "2001:db8::1"; returns 0 or -1. */
 int netaddr_parse(struct netaddr *a, const char *text);
-void netaddr_text(const struct netaddr *a, char *buf, size_t len);
+const char *netaddr_text(const struct netaddr *a, char *buf, size_t len);
 /* Zero every bit past the first `bits`. */
 void netaddr_mask(struct netaddr *a, int bits);
 /* "192.0.2.0/24", "2001:db8::/32" or a bare address (a /32 or /128);

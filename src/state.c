@@ -135,7 +135,10 @@ static void apply_user(const struct event *ev)
 		snprintf(u->user, sizeof u->user, "%s", ev->args[1]);
 		snprintf(u->host, sizeof u->host, "%s", ev->args[2]);
 		/* the real address (for opers), when the origin shares it */
-		snprintf(u->ip, sizeof u->ip, "%s", ev->nargs > 4 && ev->args[4][0] ? ev->args[4] : ev->args[2]);
+		/* kept binary, as for local users (client_ip makes the text) */
+		if (ev->nargs <= 4 || netaddr_parse(&u->addr, ev->args[4][0] == '0' && ev->args[4][1] == ':' ?
+		                                                 ev->args[4] + 1 : ev->args[4]) < 0)
+			memset(&u->addr, 0, sizeof u->addr);
 		u->realname = realname_dup(ev->text ? ev->text : "");
 		u->reg = REG_NICK | REG_USER;
 	}

@@ -21,10 +21,12 @@ static void snap_users(void (*out)(const struct event *, void *), void *arg)
 		if (u->umodes & UMODE_OPER) *p++ = 'o';
 		if (u->umodes & UMODE_WALLOPS) *p++ = 'w';
 		*p = '\0';
+		char ip[NETADDR_TEXT];
 		struct event ev = {
 			.type = EV_USER, .node = u->node->name, .uid = u->uid,
 			.text = u->realname ? u->realname : "", .nargs = 5,
-			.args = { u->nick, u->user, u->host, umodes, u->ip }, .ts = (int64_t)u->signon,
+			.args = { u->nick, u->user, u->host, umodes, u->addr.family ? client_ip(u, ip) : "" },
+			.ts = (int64_t)u->signon,
 		};
 		out(&ev, arg);
 		if (u->away) {

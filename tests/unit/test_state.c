@@ -79,8 +79,9 @@ static char *dump(void)
 	char buf[2048];
 	struct client *u, *ut;
 	HASH_ITER(hh_uid, srv.uids, u, ut) {
+		char ip[NETADDR_TEXT];
 		snprintf(buf, sizeof buf, "U %s %s %s %s ip=%s %s +%d away=%s signon=%lld node=%s", u->uid, u->nick,
-		         u->user, u->host, u->ip, u->realname, u->umodes, u->away ? u->away : "-", (long long)u->signon,
+		         u->user, u->host, u->addr.family ? client_ip(u, ip) : "", u->realname, u->umodes, u->away ? u->away : "-", (long long)u->signon,
 		         u->node->name);
 		lines[n++] = strdup(buf);
 	}
