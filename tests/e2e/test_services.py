@@ -347,6 +347,16 @@ def fake_link_up(srv):
     return s, data.decode(errors="replace")
 
 
+def link_sync(s, token="sync"):
+    """Round-trip a PING over the hand-driven link."""
+    s.sendall((":00B PING :%s\r\n" % token).encode())
+    data = b""
+    while ("PONG" not in data.decode(errors="replace")) or token not in data.decode(errors="replace"):
+        chunk = s.recv(4096)
+        assert chunk, data
+        data += chunk
+
+
 def uid_in_burst(burst, nick):
     m = re.search(r"EUID %s \S+ \S+ \S+ \S+ \S+ \S+ (\S+)" % nick, burst)
     assert m, burst
@@ -389,13 +399,12 @@ def test_ts6_rules_older_channel_ts_nick_collision_chghost():
         alice.expect(r" 311 alice bob b other.host ")
         # CHGHOST: a services vhost shows in WHOIS
         s.sendall((":00B CHGHOST %s :vhost.example\r\n" % a_uid).encode())
+        link_sync(s)   # two sockets: the link's line first, then alice's WHOIS
         alice.send("WHOIS alice")
         alice.expect(r" 311 alice alice alice vhost.example ")
         # services cannot speak for our users
-        s.sendall((":%s PRIVMSG #old :forged\r\n:00B PING :x\r\n" % a_uid).encode())
-        data = b""
-        while b"PONG" not in data:
-            data += s.recv(4096)
+        s.sendall((":%s PRIVMSG #old :forged\r\n" % a_uid).encode())
+        link_sync(s)
         alice.send("PING :sync")
         lines = alice.collect_until(r"PONG")
         assert not any("forged" in l for l in lines), lines
