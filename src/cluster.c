@@ -399,10 +399,13 @@ static void on_snap_lock(redisAsyncContext *ac, void *reply, void *priv)
 	if (!r || r->type != REDIS_REPLY_STATUS || !L.up || !cl.joined || L.rejoin)
 		return;   /* another node has it this time */
 	/* taken now, in one go: the state is exactly what the stream up to
-	 * last_id made of it */
+	 * last_id made of it. Nothing new since ours: only trim. */
+	static char written[CL_ID];
 	struct evblob b = { 0 };
 	long n = 0;
-	state_snapshot(pack_one, &b);
+	if (strcmp(written, cl.last_id) != 0)
+		state_snapshot(pack_one, &b);
+	snprintf(written, sizeof written, "%s", cl.last_id);
 	if (b.cap == (size_t)-1) {
 		log_error("cluster: out of memory for the snapshot");
 		evblob_free(&b);

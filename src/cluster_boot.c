@@ -75,8 +75,10 @@ const char *const cl_lua_join =
 	"  'a', ARGV[3], 'a', ARGV[4], 'ts', ARGV[2])\n";
 
 /* A snapshot covering the stream up to ARGV id, if newer than the one
- * kept; then trim the stream behind it, but never past what a live node
- * has not applied yet. KEYS snap log applied nodes; ARGV id data events */
+ * kept; then trim the stream behind the kept one, but never past what a
+ * live node has not applied yet (trimming again later, when those nodes
+ * caught up, even with nothing new). KEYS snap log applied nodes; ARGV id
+ * data events */
 const char *const cl_lua_snap =
 	"local function lt(a, b)\n"
 	"  local am, as = string.match(a, '^(%d+)-(%d+)$')\n"
@@ -85,9 +87,9 @@ const char *const cl_lua_snap =
 	"  return am < bm or (am == bm and as < bs)\n"
 	"end\n"
 	"local cur = redis.call('HGET', KEYS[1], 'id')\n"
-	"if cur and not lt(cur, ARGV[1]) then return -1 end\n"
-	"redis.call('HSET', KEYS[1], 'id', ARGV[1], 'data', ARGV[2], 'events', ARGV[3])\n"
 	"local min = ARGV[1]\n"
+	"if cur and not lt(cur, ARGV[1]) then min = cur\n"
+	"else redis.call('HSET', KEYS[1], 'id', ARGV[1], 'data', ARGV[2], 'events', ARGV[3]) end\n"
 	"local ap = redis.call('HGETALL', KEYS[3])\n"
 	"for i = 2, #ap, 2 do\n"
 	"  if redis.call('HEXISTS', KEYS[4], ap[i-1]) == 1 and lt(ap[i], min) then min = ap[i] end\n"
