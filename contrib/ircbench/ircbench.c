@@ -184,6 +184,8 @@ static struct ev_loop *L;
 static struct client *C;
 static int NC;
 static struct sockaddr_in SRV;
+/* --ports: client i connects to PORTS[i % NPORTS] (the nodes of a cluster) */
+static int PORTS[16], NPORTS;
 
 static struct {
 	/* common */
@@ -514,7 +516,10 @@ static int client_connect(struct client *c)
 	c->t_start = now_ns();
 	if (!G.t_first_conn)
 		G.t_first_conn = c->t_start;
-	if (connect(fd, (struct sockaddr *)&SRV, sizeof SRV) < 0 && errno != EINPROGRESS) {
+	struct sockaddr_in dst = SRV;
+	if (NPORTS)
+		dst.sin_port = htons((uint16_t)PORTS[(c->id < 0 ? -c->id : c->id) % NPORTS]);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof dst) < 0 && errno != EINPROGRESS) {
 		note_error("connect:%s", strerror(errno));
 		close(fd);
 		return -1;
@@ -1173,6 +1178,8 @@ static void usage(FILE *f)
 "scenarios: connect | fanout | channels | churn\n"
 "  --host A        server address, loopback only (default 127.0.0.1)\n"
 "  --port P        server port (default 6667)\n"
+"  --ports P1,P2.. spread clients over these ports, client i on P(i mod n):\n"
+"                  the nodes of a cluster (doc/cluster.md)\n"
 "  --clients N     connect: clients; fanout: channel members (1000);\n"
 "                  churn: parallel lanes (32)\n"
 "  --members U     channels: members per channel (20)\n"
@@ -1203,7 +1210,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"clients", 1, 0, 'c'},
+		{"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"ports", 1, 0, 'X'}, {"clients", 1, 0, 'c'},
 		{"members", 1, 0, 'u'}, {"senders", 1, 0, 's'}, {"messages", 1, 0, 'm'},
 		{"channels", 1, 0, 'k'}, {"window", 1, 0, 'w'}, {"timeout", 1, 0, 't'},
 		{"pid", 1, 0, 'P'}, {"rate", 1, 0, 'r'}, {"burst", 1, 0, 'b'},
@@ -1216,6 +1223,10 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 'h': O.host = optarg; break;
 		case 'p': O.port = atoi(optarg); break;
+		case 'X':
+			for (char *t = strtok(optarg, ","); t && NPORTS < 16; t = strtok(NULL, ","))
+				PORTS[NPORTS++] = atoi(t);
+			break;
 		case 'c': O.clients = atoi(optarg); break;
 		case 'u': O.members = atoi(optarg); break;
 		case 's': O.senders = atoi(optarg); break;

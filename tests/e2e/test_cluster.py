@@ -18,6 +18,7 @@ import time
 from ircharness import BINARY, TIMEOUT, WRAPPER, Client, Server, free_port, run_tests
 
 REDIS = shutil.which("redis-server")
+SENTINEL = shutil.which("redis-sentinel")
 SLOW = 6 if WRAPPER else 1
 HEARTBEAT = 1
 NODE_TIMEOUT = 3 * SLOW
@@ -34,12 +35,12 @@ def features():
 class Redis:
     """A redis-server on a free loopback port, its data in a temp dir."""
 
-    def __init__(self, port=None, datadir=None):
+    def __init__(self, port=None, datadir=None, args=()):
         self.port = port or free_port()
         self.dir = datadir or tempfile.mkdtemp(prefix="ircmini-redis-")
         self.proc = subprocess.Popen(
             [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-             "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+             "--save", "", "--appendonly", "yes", "--appendfsync", "always"] + list(args),
             stdout=open(os.path.join(self.dir, "redis.log"), "a"), stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while True:
@@ -75,12 +76,12 @@ class Redis:
             self.proc.wait(10)
 
 
-def node_config(i, rport, network="TestNet", name=None, extra=""):
+def node_config(i, rport, network="TestNet", name=None, extra="", timeout=NODE_TIMEOUT):
     # one prefix for all: a node with another network must meet the cluster's
     return ("[server]\nname = %s\nnetwork = %s\nsid = %dAA\n%s"
             "\n[cluster]\nredis = 127.0.0.1:%d\nheartbeat = %d\nnode_timeout = %d\n"
             "prefix = test\n"
-            % (name or "irc%d.test" % i, network, i, extra, rport, HEARTBEAT, NODE_TIMEOUT))
+            % (name or "irc%d.test" % i, network, i, extra, rport, HEARTBEAT, timeout))
 
 
 def eventually(client, command, pattern, timeout=None):
@@ -383,6 +384,68 @@ def test_snapshot_bounds_the_stream_and_bootstraps_a_node():
         c.expect(r" 332 carol #s :kept in the snapshot", T)
         log = cl.nodes[2].stderr()
         assert re.search(r"snapshot \d+-\d+: \d+ events", log), log
+
+
+def test_sentinel_failover():
+    """A primary, one replica and one sentinel on loopback: the nodes find
+    the primary through the sentinel and follow it when it fails over."""
+    if not SENTINEL:
+        print("(no redis-sentinel: skipped)")
+        return
+    primary = Redis(args=("--repl-diskless-sync-delay", "0"))
+    replica = Redis(args=("--replicaof", "127.0.0.1", str(primary.port)))
+    sdir = tempfile.mkdtemp(prefix="ircmini-sentinel-")
+    sport = free_port()
+    with open(os.path.join(sdir, "sentinel.conf"), "w") as f:
+        f.write("port %d\nbind 127.0.0.1\ndir %s\n"
+                "sentinel monitor ircmini 127.0.0.1 %d 1\n"
+                "sentinel down-after-milliseconds ircmini 1000\n"
+                "sentinel failover-timeout ircmini 5000\n" % (sport, sdir, primary.port))
+    sentinel = subprocess.Popen([SENTINEL, os.path.join(sdir, "sentinel.conf")],
+                                stdout=open(os.path.join(sdir, "log"), "w"), stderr=subprocess.STDOUT)
+    nodes = []
+    try:
+        time.sleep(1.0)
+        for i in (1, 2):
+            # a failover takes a few seconds: longer than that, so no node is lost
+            conf = node_config(i, 0, timeout=10 * SLOW).replace("redis = 127.0.0.1:0\n", "sentinel = 127.0.0.1:%d\n"
+                                              "master_name = ircmini\n" % sport)
+            nodes.append(Server(conf, name="irc%d.test" % i))
+        a = Client(nodes[0].port).register("alice")
+        b = Client(nodes[1].port).register("bob")
+        a.join("#f")
+        b.join("#f")
+        a.expect(r":bob!\S+ JOIN", T)
+        a.send("PRIVMSG #f :before")
+        b.expect(r"PRIVMSG #f :before", T)
+        # let the replica catch up, then lose the primary
+        deadline = time.time() + 10 * SLOW
+        while replica.command("XLEN", "test:log") != primary.command("XLEN", "test:log"):
+            assert time.time() < deadline, "the replica does not catch up"
+            time.sleep(0.1)
+        primary.proc.kill()
+        primary.proc.wait()
+        deadline = time.time() + 20 * SLOW
+        t0 = time.time()
+        while b"role:master" not in replica.command("INFO", "replication"):
+            assert time.time() < deadline, "no failover"
+            time.sleep(0.2)
+        print("(failover after %.1f s)" % (time.time() - t0))
+        # the nodes follow: messages flow again, through the new primary
+        a.send("PRIVMSG #f :after")
+        b.expect(r"PRIVMSG #f :after", 10 * SLOW)
+        b.send("PRIVMSG #f :back")
+        a.expect(r"PRIVMSG #f :back", 10 * SLOW)
+        assert b"TestNet" in replica.command("HGET", "test:meta", "network")
+        for n in nodes:
+            assert n.proc.poll() is None, n.stderr()
+    finally:
+        for n in nodes:
+            n.stop()
+        sentinel.terminate()
+        sentinel.wait(10)
+        replica.stop()
+        primary.stop()
 
 
 # ---- configuration against the cluster
