@@ -1,0 +1,85 @@
+#!/bin/sh
+# ircbench against a cluster (doc/cluster.md): a redis-server and N ircmini
+# nodes on loopback, members spread over the nodes (--ports), against one
+# node alone in the same run.
+#
+#   contrib/ircbench/cluster.sh [path/to/ircmini]     (default ./src/ircmini)
+#
+# Knobs: NODES ("1 2 3": each count is one run; 1 = a single node without
+# [cluster]), SCENARIOS ("fanout latency channels"), FANOUT_ARGS,
+# LATENCY_ARGS, CHANNELS_ARGS, IRCBENCH. Prints ircbench's result line per
+# run. Every process it starts is stopped by PID on exit.
+set -eu
+IRCMINI=${1:-./src/ircmini}
+IRCBENCH=${IRCBENCH:-./contrib/ircbench/ircbench}
+NODES=${NODES:-"1 2 3"}
+SCENARIOS=${SCENARIOS:-"fanout latency channels"}
+FANOUT_ARGS=${FANOUT_ARGS:-"--clients 1000 --senders 10 --messages 500 --window 64"}
+# unloaded cross-node latency: one sender, one message in flight at a time
+LATENCY_ARGS=${LATENCY_ARGS:-"--clients 3 --senders 1 --messages 2000 --window 1"}
+CHANNELS_ARGS=${CHANNELS_ARGS:-"--channels 100 --members 20 --messages 100"}
+work=$(mktemp -d /tmp/ircbench-cluster.XXXXXX)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	sleep 0.5
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+	i=0
+	while ! python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; do
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "port $1 never opened" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+run() {   # run N SCENARIO
+	n=$1; sc=$2
+	rport=$(free_port)
+	ports=""
+	if [ "$n" -gt 1 ]; then
+		mkdir -p "$work/r$rport"
+		redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/r$rport" --save '' \
+			--appendonly no >"$work/redis.log" 2>&1 &
+		pids="$pids $!"
+		wait_port "$rport"
+	fi
+	i=1
+	while [ $i -le "$n" ]; do
+		p=$(free_port)
+		conf="$work/n$i-$p.ini"
+		{
+			printf '[server]\nname = irc%d.bench\nnetwork = Bench\nsid = %dBB\nlog_level = warn\n' $i $i
+			printf '[listen]\naddress = 127.0.0.1:%d\n' "$p"
+			printf '[limits]\nmax_clients = 100000\nflood_burst = 0\nsendq = 16777216\nmax_channels = 1000\n'
+			[ "$n" -gt 1 ] && printf '[cluster]\nredis = 127.0.0.1:%d\nprefix = b%d\n' "$rport" "$rport"
+		} >"$conf"
+		"$IRCMINI" -c "$conf" 2>"$work/n$i.log" &
+		pids="$pids $!"
+		wait_port "$p"
+		ports="${ports:+$ports,}$p"
+		i=$((i + 1))
+	done
+	case $sc in
+	fanout) args=$FANOUT_ARGS; scen=fanout ;;
+	latency) args=$LATENCY_ARGS; scen=fanout ;;
+	channels) args=$CHANNELS_ARGS; scen=channels ;;
+	esac
+	# shellcheck disable=SC2086
+	"$IRCBENCH" "$scen" --ports "$ports" --label "$sc-$n-node" --timeout 120 $args 2>"$work/bench.err" || true
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	for p in $pids; do wait "$p" 2>/dev/null || true; done
+	pids=""
+}
+
+for sc in $SCENARIOS; do
+	for n in $NODES; do
+		run "$n" "$sc"
+	done
+done
