@@ -3,6 +3,7 @@
  * here when it is configured. */
 #include "event.h"
 
+#include "cluster.h"
 #include "send.h"
 #include "server.h"
 #include "state.h"
@@ -15,5 +16,9 @@ void event_emit(struct event *ev)
 		ev->time_ms = srv.loop ? (int64_t)(ev_now(srv.loop) * 1000) : 0;
 	if (!ev->label)
 		ev->label = send_label_for(ev->uid);
+	if (cluster_active()) {
+		cluster_emit(ev);   /* applied when it comes back from the stream */
+		return;
+	}
 	state_apply(ev);
 }

@@ -16,6 +16,7 @@
 #endif
 
 #include "client.h"
+#include "cluster.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -170,14 +171,6 @@ int main(int argc, char **argv)
 		config_free(&srv.cfg);
 		return 1;
 	}
-	if (srv.cfg.cluster && !check) {
-		/* the Redis link (cluster.c) lands in a later step of issue 10 */
-		log_error("%s:%d: [cluster]: cluster mode is not available yet in this version",
-		          path, srv.cfg.cluster_line);
-		tls_discard(tctx);
-		config_free(&srv.cfg);
-		return 1;
-	}
 	if (check)
 		return check_verdict(path, tctx, (pid_t)reload_pid);
 	tls_install(tctx);
@@ -195,6 +188,13 @@ int main(int argc, char **argv)
 	node_init_self();
 	client_init_conn_handlers();
 	server_apply_limits();
+#ifdef HAVE_HIREDIS
+	/* joined (snapshot loaded, NODE_UP appended) before anyone can connect */
+	if (srv.cfg.cluster && cluster_start(err, sizeof err) < 0) {
+		log_error("%s", err);
+		return 1;
+	}
+#endif
 	listener_init(srv.loop, client_accept, ts6_accept);
 	if (listener_adopt_systemd() == 0 && listener_apply(&srv.cfg, path, err, sizeof err) < 0) {
 		log_error("%s", err);

@@ -8,6 +8,7 @@
 #include "bans.h"
 #include "client.h"
 #include "cloak.h"
+#include "cluster.h"
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
@@ -89,6 +90,7 @@ void server_shutdown(void)
 {
 	log_info("shutting down");
 	listener_close_all();
+	cluster_stop();   /* the others quit our users now, not after node_timeout */
 	/* every connection, registered or not, hears why it is closed */
 	conn_foreach(say_goodbye);
 	ts6_shutdown();
