@@ -121,6 +121,14 @@ class Cluster:
         self.clients.append(c)
         return c
 
+    def pair(self, i, ni, j, nj, chan="#c"):
+        """Two users on nodes i and j, both in chan, each seen by the other."""
+        a, b = self.client(i, ni), self.client(j, nj)
+        a.join(chan)
+        b.join(chan)
+        a.expect(r":%s!\S+ JOIN" % nj, T)
+        return a, b
+
     def close(self):
         for c in self.clients:
             c.close()
@@ -267,11 +275,7 @@ def test_nick_race():
 
 def test_node_killed_its_users_quit():
     with Cluster() as cl:
-        a = cl.client(0, "alice")
-        z = cl.client(2, "zed")
-        a.join("#c")
-        z.join("#c")
-        a.expect(r":zed!\S+ JOIN", T)
+        a, z = cl.pair(0, "alice", 2, "zed")
         cl.nodes[2].proc.send_signal(signal.SIGKILL)
         cl.nodes[2].proc.wait()
         line = a.expect(r":zed!\S+ QUIT :", NODE_TIMEOUT + HEARTBEAT + T)
@@ -284,11 +288,7 @@ def test_node_killed_its_users_quit():
 
 def test_node_paused_past_timeout_rejoins():
     with Cluster() as cl:
-        a = cl.client(0, "alice")
-        p = cl.client(2, "paula")
-        a.join("#c")
-        p.join("#c")
-        a.expect(r":paula!\S+ JOIN", T)
+        a, p = cl.pair(0, "alice", 2, "paula")
         node = cl.nodes[2]
         os.kill(node.proc.pid, signal.SIGSTOP)
         a.expect(r":paula!\S+ QUIT :.*irc3\.test", NODE_TIMEOUT + HEARTBEAT + T)
@@ -314,11 +314,7 @@ def test_node_paused_past_timeout_rejoins():
 
 def test_redis_paused_nothing_lost_nor_duplicated():
     with Cluster() as cl:
-        a = cl.client(0, "alice")
-        b = cl.client(1, "bob")
-        a.join("#c")
-        b.join("#c")
-        a.expect(r":bob!\S+ JOIN", T)
+        a, b = cl.pair(0, "alice", 1, "bob")
         os.kill(cl.redis.proc.pid, signal.SIGSTOP)
         try:
             for i in range(20):
@@ -334,11 +330,7 @@ def test_redis_paused_nothing_lost_nor_duplicated():
 
 def test_redis_restarted_with_aof():
     with Cluster() as cl:
-        a = cl.client(0, "alice")
-        b = cl.client(1, "bob")
-        a.join("#c")
-        b.join("#c")
-        a.expect(r":bob!\S+ JOIN", T)
+        a, b = cl.pair(0, "alice", 1, "bob")
         port, datadir = cl.redis.port, cl.redis.dir
         cl.redis.stop()
         time.sleep(0.3)
