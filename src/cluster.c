@@ -22,10 +22,10 @@
 #include "server.h"
 #include "state.h"
 
-/* Events not yet acknowledged by Redis, at most: beyond it a command is
- * refused with a notice (QUIT and USER are always taken: refusing them
+/* Events not yet acknowledged by Redis, at most (some 30-60 MB of
+ * encoded events): beyond it a command is refused with a notice (QUIT and USER are always taken: refusing them
  * would leave a ghost or a half-registered client). */
-#define QUEUE_MAX 10000
+#define QUEUE_MAX 100000
 
 struct cl cl;
 
@@ -122,9 +122,11 @@ static int always_taken(int type)
 void cluster_emit(struct event *ev)
 {
 	if (L.unacked >= QUEUE_MAX && !always_taken(ev->type)) {
+		static unsigned long refused;
 		struct client *u = ev->uid ? client_find_uid(ev->uid, 0) : NULL;
-		log_warn("cluster: Redis unreachable and %u events waiting: event %d from %s refused",
-		         L.unacked, ev->type, ev->uid ? ev->uid : "the server");
+		if (refused++ % 1000 == 0)
+			log_warn("cluster: Redis unreachable and %u events waiting: commands refused "
+			         "(%lu so far)", L.unacked, refused);
 		if (u && !u->remote)
 			send_line(u, ":%s NOTICE %s :*** The network is not reachable right now; "
 			          "your command was not done, try again", srv.cfg.name,

@@ -1,9 +1,10 @@
-#!/bin/sh
+#!/bin/bash
 # ircbench against a cluster (doc/cluster.md): a redis-server and N ircmini
 # nodes on loopback, members spread over the nodes (--ports), against one
 # node alone in the same run.
 #
 #   contrib/ircbench/cluster.sh [path/to/ircmini]     (default ./src/ircmini)
+# (bash: /dev/tcp for port checks)
 #
 # Knobs: NODES ("1 2 3": each count is one run; 1 = a single node without
 # [cluster]), SCENARIOS ("fanout latency channels"), FANOUT_ARGS,
@@ -23,19 +24,23 @@ pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	sleep 0.5
-	rm -rf "$work"
+	[ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+free_port() {   # a random high port nobody listens on
+	local q
+	while :; do
+		q=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$q") 2>/dev/null || { echo "$q"; return; }
+	done
 }
 
 wait_port() {
-	i=0
-	while ! python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; do
-		i=$((i + 1)); [ $i -lt 100 ] || { echo "port $1 never opened" >&2; exit 1; }
-		sleep 0.1
+	local k=0
+	while ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+		k=$((k + 1)); [ $k -lt 200 ] || { echo "port $1 never opened" >&2; exit 1; }
+		sleep 0.05
 	done
 }
 
@@ -57,7 +62,8 @@ run() {   # run N SCENARIO
 		{
 			printf '[server]\nname = irc%d.bench\nnetwork = Bench\nsid = %dBB\nlog_level = warn\n' $i $i
 			printf '[listen]\naddress = 127.0.0.1:%d\n' "$p"
-			printf '[limits]\nmax_clients = 100000\nflood_burst = 0\nsendq = 16777216\nmax_channels = 1000\n'
+			printf '[limits]\nmax_clients = 100000\nmax_per_ip = 1000000\nthrottle_connects = 1000000\nflood_burst = 0\nsendq = 16777216\nmax_channels = 1000\n'
+			printf '%s' "${LIMITS_EXTRA:-}"
 			[ "$n" -gt 1 ] && printf '[cluster]\nredis = 127.0.0.1:%d\nprefix = b%d\n' "$rport" "$rport"
 		} >"$conf"
 		"$IRCMINI" -c "$conf" 2>"$work/n$i.log" &
@@ -72,7 +78,7 @@ run() {   # run N SCENARIO
 	channels) args=$CHANNELS_ARGS; scen=channels ;;
 	esac
 	# shellcheck disable=SC2086
-	"$IRCBENCH" "$scen" --ports "$ports" --label "$sc-$n-node" --timeout 120 $args 2>"$work/bench.err" || true
+	"$IRCBENCH" "$scen" --ports "$ports" --label "$sc-$n-node" --timeout 120 $args 2>>"${BENCH_ERR:-/dev/null}" || true
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
 	pids=""
