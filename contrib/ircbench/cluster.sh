@@ -62,7 +62,7 @@ run() {   # run N SCENARIO
 		{
 			printf '[server]\nname = irc%d.bench\nnetwork = Bench\nsid = %dBB\nlog_level = warn\n' $i $i
 			printf '[listen]\naddress = 127.0.0.1:%d\n' "$p"
-			printf '[limits]\nmax_clients = 100000\nmax_per_ip = 1000000\nthrottle_connects = 1000000\nflood_burst = 0\nsendq = 16777216\nmax_channels = 1000\n'
+			printf '[limits]\nmax_clients = 100000\nmax_per_ip = 1000000\nthrottle_connects = 1000000\njoin_rate = 0\nchannel_rate = 0\nnick_rate = 0\nflood_burst = 0\nsendq = 16777216\nmax_channels = 1000\n'
 			printf '%s' "${LIMITS_EXTRA:-}"
 			[ "$n" -gt 1 ] && printf '[cluster]\nredis = 127.0.0.1:%d\nprefix = b%d\n' "$rport" "$rport"
 		} >"$conf"
