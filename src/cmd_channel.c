@@ -231,14 +231,30 @@ HANDLER(cmd_names)
 		send_numeric(c, RPL_ENDOFNAMES, "* :End of /NAMES list");
 		return;
 	}
+	/* "NAMES #a,#b" (TARGMAX NAMES: no limit): the 353s of each channel,
+	 * then one 366 naming the list as given, as the conformance suite
+	 * expects; one channel is the usual 353s + 366 */
+	char list[256];
+	snprintf(list, sizeof list, "%s", m->params[0]);
+	/* echoed as a middle parameter: never with a space or a leading ':' */
+	if (strlen(m->params[0]) >= sizeof list || strchr(list, ' ') || list[0] == ':')
+		snprintf(list, sizeof list, "*");
+	int several = strchr(m->params[0], ',') != NULL;
 	char *names = m->params[0], *name;
 	while ((name = next_item(&names))) {
 		struct channel *ch = channel_find(name);
-		if (ch && channel_visible_to(ch, c))
+		int visible = ch && channel_visible_to(ch, c);
+		if (several) {
+			if (visible)
+				names_lines(c, ch);
+		} else if (visible) {
 			send_names(c, ch);
-		else
+		} else {
 			send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", name);
+		}
 	}
+	if (several)
+		send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", list);
 }
 
 static void list_one(struct client *c, struct channel *ch)
