@@ -6,7 +6,7 @@ already on it notice nothing. Short configured windows, never long sleeps."""
 import socket
 import time
 
-from ircharness import MEMORY_MEANINGFUL, TIMEOUT, Client, rss_kib, running, run_tests
+from ircharness import MEMORY_MEANINGFUL, TIMEOUT, Client, read_until_closed, rss_kib, running, run_tests
 
 LIMIT = "Too many connections from your host"
 THROTTLE = "Throttled: reconnecting too fast"
@@ -21,15 +21,7 @@ def refused_line(c):
 def raw_refusal(port, source):
     """Connect, read everything until the server closes; the lines."""
     s = socket.create_connection(("127.0.0.1", port), TIMEOUT, source_address=(source, 0))
-    data = b""
-    try:
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    except ConnectionResetError:
-        pass
+    data = read_until_closed(s)
     s.close()
     return data.decode().splitlines()
 
