@@ -94,19 +94,15 @@ void ts6_set_mechs(const char *list)
 		notify_sasl_cap(1);   /* sasl 3.2: a changed value is announced as NEW */
 }
 
-void ts6_send(const char *fmt, ...)
+/* One line to link l: cut to 510 bytes, CR/LF in arguments made spaces
+ * (they must not start a line of their own), CRLF added. */
+static void vsend(struct link *l, const char *fmt, va_list ap)
 {
-	if (!active)
-		return;
 	char buf[MSG_MAXLINE + 1];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof buf - 2, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	size_t len = (size_t)n < sizeof buf - 2 ? (size_t)n : sizeof buf - 3;
-	/* a CR or LF inside an argument must not start a line of its own */
 	for (size_t i = 0; i < len; i++)
 		if (buf[i] == '\r' || buf[i] == '\n')
 			buf[i] = ' ';
@@ -114,24 +110,27 @@ void ts6_send(const char *fmt, ...)
 		log_debug("services< %.*s", (int)len, buf);
 	buf[len++] = '\r';
 	buf[len++] = '\n';
-	conn_send(&active->conn, buf, len);
+	conn_send(&l->conn, buf, len);
+}
+
+void ts6_send(const char *fmt, ...)
+{
+	if (!active)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsend(active, fmt, ap);
+	va_end(ap);
 }
 
 /* Before the link is established nothing may go out via ts6_send. */
 static void send_raw(struct link *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void send_raw(struct link *l, const char *fmt, ...)
 {
-	char buf[MSG_MAXLINE + 1];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf - 2, fmt, ap);
+	vsend(l, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	size_t len = (size_t)n < sizeof buf - 2 ? (size_t)n : sizeof buf - 3;
-	buf[len++] = '\r';
-	buf[len++] = '\n';
-	conn_send(&l->conn, buf, len);
 }
 
 static void link_error(struct link *l, const char *why)
