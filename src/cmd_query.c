@@ -269,6 +269,7 @@ struct who_req {
 	const char *fields;   /* WHOX field letters, NULL for plain WHO */
 	const char *token;
 	int opers_only;
+	char match[8];        /* WHOX match flags before '%' (nuhsri); "" = all */
 };
 
 /* Mark everyone sharing a channel with c (epoch), once per query: testing
@@ -338,10 +339,30 @@ static void who_reply(struct client *c, const struct who_req *rq, struct client 
 
 /* Modern IRC: the mask is tried on nick, user, host, server and real name
  * (the real name is capped at REALNAME_MAX, so each try is bounded) */
-static int who_match(const struct matcher *mt, const struct client *t)
+/* Modern IRC / WHOX: the mask against nick, user, host, server and real
+ * name, or only the fields the match flags name ("WHO *x* r%tnr" matches
+ * real names only). 'i', the real address, only for operators: a mask
+ * must not probe addresses behind cloaks. */
+static int who_match(const struct matcher *mt, const struct client *t, const char *flags,
+                     const struct client *asker)
 {
-	return match_exec(mt, t->nick) || match_exec(mt, t->user) || match_exec(mt, t->host) ||
-	       match_exec(mt, t->node->name) || (t->realname && match_exec(mt, t->realname));
+	if (!*flags)
+		flags = "nuhsr";
+	for (const char *f = flags; *f; f++) {
+		char ip[NETADDR_TEXT];
+		const char *v = NULL;
+		switch (*f) {
+		case 'n': v = t->nick; break;
+		case 'u': v = t->user; break;
+		case 'h': v = t->host; break;
+		case 's': v = t->node->name; break;
+		case 'r': v = t->realname; break;
+		case 'i': v = asker->umodes & UMODE_OPER ? client_ip(t, ip) : NULL; break;
+		}
+		if (v && match_exec(mt, v))
+			return 1;
+	}
+	return 0;
 }
 
 HANDLER(cmd_who)
@@ -354,6 +375,10 @@ HANDLER(cmd_who)
 		const char *pct = strchr(m->params[1], '%');
 		if (strchr(m->params[1], 'o') && (!pct || strchr(m->params[1], 'o') < pct))
 			rq.opers_only = 1;
+		size_t nm = 0;
+		for (const char *f = m->params[1]; *f && f != pct && nm + 1 < sizeof rq.match; f++)
+			if (strchr("nuhsri", *f) && !strchr(rq.match, *f))
+				rq.match[nm++] = *f;
 		if (pct) {
 			snprintf(fields, sizeof fields, "%s", pct + 1);
 			char *comma = strchr(fields, ',');
@@ -382,7 +407,9 @@ HANDLER(cmd_who)
 				}
 		}
 	} else {
-		struct client *exact = strpbrk(mask, "*?") ? NULL : client_find(mask);
+		/* a plain word is a nick, unless the match flags say other fields */
+		struct client *exact = strpbrk(mask, "*?") || (rq.match[0] && strcmp(rq.match, "n") != 0)
+		                       ? NULL : client_find(mask);
 		if (exact) {
 			if (client_registered(exact) && (!rq.opers_only || exact->umodes & UMODE_OPER))
 				who_reply(c, &rq, exact, NULL, NULL);
@@ -405,12 +432,13 @@ HANDLER(cmd_who)
 					if (t->epoch != peers)
 						continue;
 				}
-				if (all || who_match(&mt, t))
+				if (all || who_match(&mt, t, rq.match, c))
 					who_reply(c, &rq, t, NULL, NULL);
 			}
 		}
 	}
-	send_numeric(c, RPL_ENDOFWHO, "%s :End of /WHO list", mask);
+	/* echoed as a middle parameter: a mask with spaces ("WHO :*Real Name*") cannot be */
+	send_numeric(c, RPL_ENDOFWHO, "%s :End of /WHO list", strchr(mask, ' ') || mask[0] == ':' ? "*" : mask);
 }
 
 /* ---- USERHOST, ISON */

@@ -27,5 +27,33 @@ def test_names_of_several_channels_end_with_one_366():
         assert ",NAMES:," in isupport, isupport
 
 
+def test_who_matches_real_names_and_whox_match_flags():
+    with running() as srv:
+        a = srv.client("alice", realname="Plain Name")
+        others = [srv.client("xavier", realname="Someone Else"),   # kept open
+                  srv.client("rob", realname="Max Power")]
+        # Modern IRC: a mask with spaces matches real names
+        a.send("WHO :*Max Power*")
+        assert a.collect_until(r" 315 ") == [
+            ":irc.test 352 alice * rob 127.0.0.1 irc.test rob H :0 Max Power",
+            ":irc.test 315 alice * :End of /WHO list"]
+        # WHOX match flags before '%': r = the real name only, n = the nick only
+        a.send("WHO *x* r%tnr,42")
+        got = a.collect_until(r" 315 ")
+        assert got == [":irc.test 354 alice 42 rob :Max Power",
+                       ":irc.test 315 alice *x* :End of /WHO list"], got
+        a.send("WHO *x* n%tnr,42")
+        assert a.collect_until(r" 315 ") == [":irc.test 354 alice 42 xavier :Someone Else",
+                                             ":irc.test 315 alice *x* :End of /WHO list"]
+        # u = the user name; a plain word with flags other than n is a mask
+        a.send("WHO rob u%tn,1")
+        assert a.collect_until(r" 315 ") == [":irc.test 354 alice 1 rob",
+                                             ":irc.test 315 alice rob :End of /WHO list"]
+        # i (the address) is for operators: a user's mask does not probe it
+        a.send("WHO 127.0.0.* i%tn,2")
+        assert a.collect_until(r" 315 ") == [":irc.test 315 alice 127.0.0.* :End of /WHO list"]
+        assert len(others) == 2
+
+
 if __name__ == "__main__":
     run_tests(globals())
