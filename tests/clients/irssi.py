@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import (PEER_HOST, Test, Server, WireProxy, Peer, Tmux, need_programs, find_errors,  # noqa: E402
-                 write_file, fail, poll)
+                 irssi_argv, CLIENT_ENV, fail, poll)
 
 NICK, NICK2 = "irssi1", "irssi2"
 T = 10          # seconds allowed for any single step
@@ -19,28 +19,9 @@ def body(t):
     wire = WireProxy(t, srv.port)
 
     home = t.path("home")
-    os.makedirs(home)
-    write_file(os.path.join(home, "config"), """settings = {
-  core = {
-    real_name = "Irssi Tester";
-    user_name = "irssi";
-    nick = "%s";
-  };
-  "irc/core" = {
-    # irssi's own anti-flood queue (2.2 s a command) would make the test slow
-    cmd_queue_speed = "100msec";
-    cmds_max_at_once = "20";
-  };
-  "fe-common/core" = {
-    autoclose_windows = "no";
-    beep_msg_level = "";
-  };
-};
-""" % NICK)
     tm = Tmux(t, width=200, height=200)
     # HOME too, so that nothing is written to the real home directory.
-    tm.start(["irssi", "--home=" + home, "-c", "127.0.0.1", "-p", str(wire.port), "-n", NICK],
-             env={"HOME": home, "LANG": "C.UTF-8", "TERM": "screen"})
+    tm.start(irssi_argv(home, wire.port, NICK), env=dict(CLIENT_ENV, HOME=home))
 
     # -- welcome -----------------------------------------------------------
     w = wire.wait("S>", r"^:\S+ 001 ", T, what="welcome")

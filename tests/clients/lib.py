@@ -272,6 +272,7 @@ class Server:
     """
 
     NAME = "irc.test"
+    LOG = "server.stderr"        # a second server in one test gets its own
 
     def __init__(self, t):
         self.t = t
@@ -346,7 +347,7 @@ PAM = no
     def start(self):
         cmd, env = self.command()
         self.t.log("server (%s): %s" % (self.kind, " ".join(shlex.quote(c) for c in cmd)))
-        self.errf = open(self.t.path("server.stderr"), "w")
+        self.errf = open(self.t.path(self.LOG), "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.errf,
                                      stderr=subprocess.STDOUT, env=env, cwd=self.t.out,
                                      start_new_session=True)
@@ -371,17 +372,17 @@ PAM = no
         """End of the session: the server must still run, stop cleanly on
         SIGTERM and have printed no sanitizer report."""
         if not self.alive():
-            fail("the server died during the session (exit %s), see server.stderr"
-                 % (self.proc.returncode if self.proc else "?"))
+            fail("the server died during the session (exit %s), see %s"
+                 % (self.proc.returncode if self.proc else "?", self.LOG))
         self.stop()
         rc = self.returncode
-        with open(self.t.path("server.stderr"), errors="replace") as f:
+        with open(self.t.path(self.LOG), errors="replace") as f:
             bad = [ln.rstrip() for ln in f if self.SANITIZER.search(ln)]
         if bad:
-            fail("sanitizer report in server.stderr:\n    " + "\n    ".join(bad[:10]))
+            fail("sanitizer report in %s:\n    " % self.LOG + "\n    ".join(bad[:10]))
         if rc is not None and rc < 0 and rc != -signal.SIGTERM:
             fail("the server died of signal %d when stopped" % -rc)
-        self.t.ok("server still running at the end, stopped cleanly (exit %s)" % rc)
+        self.t.ok("server %s still running at the end, stopped cleanly (exit %s)" % (self.NAME, rc))
 
     def stop(self):
         if self.proc is None:
@@ -415,7 +416,7 @@ class WireProxy:
                                 +secs cN S> line   (server to client)
     """
 
-    def __init__(self, t, target_port):
+    def __init__(self, t, target_port, logname="wire.log"):
         self.t = t
         self.target = target_port
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -425,7 +426,7 @@ class WireProxy:
         self.port = self.lsock.getsockname()[1]
         self.lines = []          # (conn, dir, text)
         self.lock = threading.Lock()
-        self.logf = open(t.path("wire.log"), "w")
+        self.logf = open(t.path(logname), "w")
         self.conns = 0
         self.socks = []
         self.stopped = False
@@ -741,3 +742,58 @@ def write_file(path, text, mode=0o644):
     with open(path, "w") as f:
         f.write(text)
     os.chmod(path, mode)
+
+
+# ---------------------------------------------------------------------------
+# The tmux-driven clients: a throw-away home and the command line
+# ---------------------------------------------------------------------------
+
+CLIENT_ENV = {"LANG": "C.UTF-8", "TERM": "screen"}
+
+
+def weechat_binary():
+    return shutil.which("weechat") or shutil.which("weechat-curses")
+
+
+def irssi_argv(home, port, nick, real="Irssi Tester"):
+    """irssi with its config in home, connecting to 127.0.0.1:port."""
+    os.makedirs(home, exist_ok=True)
+    write_file(os.path.join(home, "config"), """settings = {
+  core = {
+    real_name = "%s";
+    user_name = "irssi";
+    nick = "%s";
+  };
+  "irc/core" = {
+    # irssi's own anti-flood queue (2.2 s a command) would make the test slow
+    cmd_queue_speed = "100msec";
+    cmds_max_at_once = "20";
+  };
+  "fe-common/core" = {
+    autoclose_windows = "no";
+    beep_msg_level = "";
+  };
+};
+""" % (real, nick))
+    return ["irssi", "--home=" + home, "-c", "127.0.0.1", "-p", str(port), "-n", nick]
+
+
+def weechat_argv(home, port, nick, real="WeeChat Tester"):
+    """WeeChat with all its files in home, server "test" = 127.0.0.1:port."""
+    os.makedirs(home, exist_ok=True)
+    setup = [
+        "/server add test 127.0.0.1/%d -notls" % port,
+        "/set irc.server.test.nicks %s" % nick,
+        "/set irc.server.test.username weechat",
+        "/set irc.server.test.realname \"%s\"" % real,
+        # WeeChat's own anti-flood queue (2 s a message) would make the test slow
+        "/set irc.server.test.anti_flood_prio_high 0",
+        "/set irc.server.test.anti_flood_prio_low 0",
+        # lag check (PING <address>) after 2 s instead of 60 s
+        "/set irc.network.lag_check 2",
+        "/connect test",
+    ]
+    # -d: all files in home (config, logs, fifo); -a: no auto-connect from an
+    # old config; -s: no scripts; -P: only the plugins the tests need.
+    return [weechat_binary(), "-d", home, "-a", "-s", "-P", "irc,buflist,logger,alias",
+            "-r", ";".join(setup)]

@@ -4,12 +4,12 @@
 import glob
 import os
 import re
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import (PEER_HOST, Test, Server, WireProxy, Peer, Tmux, need_programs,  # noqa: E402
-                 find_errors, ERROR_PATTERNS, fail, poll)
+                 find_errors, ERROR_PATTERNS, weechat_argv, weechat_binary,
+                 CLIENT_ENV, fail, poll)
 
 NICK, NICK2 = "weechat1", "weechat2"
 T = 10          # seconds allowed for any single step
@@ -19,33 +19,15 @@ L = r"\d\d:\d\d:\d\d +"
 
 
 def body(t):
-    weechat = shutil.which("weechat") or shutil.which("weechat-curses")
-    if not weechat:
+    if not weechat_binary():
         t.skip("missing program: weechat (Debian package weechat-curses)")
     need_programs(t, "tmux")
     srv = Server(t).start()
     wire = WireProxy(t, srv.port)
 
     home = t.path("home")
-    os.makedirs(home)
-    setup = [
-        "/server add test 127.0.0.1/%d -notls" % wire.port,
-        "/set irc.server.test.nicks %s" % NICK,
-        "/set irc.server.test.username weechat",
-        "/set irc.server.test.realname \"WeeChat Tester\"",
-        # WeeChat's own anti-flood queue (2 s a message) would make the test slow
-        "/set irc.server.test.anti_flood_prio_high 0",
-        "/set irc.server.test.anti_flood_prio_low 0",
-        # lag check (PING <address>) after 2 s instead of 60 s
-        "/set irc.network.lag_check 2",
-        "/connect test",
-    ]
     tm = Tmux(t, width=200, height=120)
-    # -d: all files in HOME (config, logs, fifo); -a: no auto-connect from an old
-    # config; -s: no scripts; -P: only the plugins the test needs.
-    tm.start([weechat, "-d", home, "-a", "-s", "-P", "irc,buflist,logger,alias",
-              "-r", ";".join(setup)],
-             env={"HOME": home, "LANG": "C.UTF-8", "TERM": "screen"})
+    tm.start(weechat_argv(home, wire.port, NICK), env=dict(CLIENT_ENV, HOME=home))
 
     # -- welcome (server buffer, merged with the core buffer) ----------------------
     w = wire.wait("S>", r"^:\S+ 001 ", T, what="welcome")
