@@ -156,10 +156,10 @@ def body(t):
     if not poll(irssi.pane_dead, T):
         fail("irssi still running after /quit")
     t.ok("/quit in irssi (node 1) shown in WeeChat (node 2)")
+    wee.save("weechat-after-quit")
     wee.send("/quit done")
     if not poll(wee.pane_dead, T):
         fail("WeeChat still running after /quit")
-    wee.save("weechat-end")
     if w1.conns != 1 or w2.conns != 1:
         fail("a client connected more than once (%d, %d), see wire-*.log" % (w1.conns, w2.conns))
     n1.finish()
