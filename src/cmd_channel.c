@@ -7,6 +7,7 @@
 #include "cap.h"
 #include "channel.h"
 #include "commands.h"
+#include "match.h"
 #include "numeric.h"
 #include "send.h"
 #include "server.h"
@@ -264,10 +265,88 @@ static void list_one(struct client *c, struct channel *ch)
 	send_numeric(c, RPL_LIST, "%s %u :%s", ch->name, ch->nmembers, ch->topic ? ch->topic : "");
 }
 
+/* ELIST=CMNTU: ">n"/"<n" users, "C>n"/"C<n" created more/less than n
+ * minutes ago, "T>n"/"T<n" topic set more/less than n minutes ago, masks
+ * and "!mask". All conditions must hold; masks: any one of them. */
+struct list_filter {
+	long min_users, max_users;          /* -1: none */
+	long c_older, c_newer, t_older, t_newer; /* minutes, -1: none */
+	const char *no[8];
+	int nno, nyes;
+	const char *yes_masks[8];
+};
+
+static int list_filter_parse(struct list_filter *f, char *items)
+{
+	memset(f, 0, sizeof *f);
+	f->min_users = f->max_users = f->c_older = f->c_newer = f->t_older = f->t_newer = -1;
+	int any = 0;
+	char *item;
+	while ((item = next_item(&items))) {
+		char *end;
+		long v;
+		if ((item[0] == '>' || item[0] == '<') && (v = strtol(item + 1, &end, 10)) >= 0 && !*end && item[1]) {
+			*(item[0] == '>' ? &f->min_users : &f->max_users) = v;
+		} else if ((item[0] == 'C' || item[0] == 'T') && (item[1] == '>' || item[1] == '<') && item[2] &&
+		           (v = strtol(item + 2, &end, 10)) >= 0 && !*end) {
+			long *older = item[0] == 'C' ? &f->c_older : &f->t_older;
+			long *newer = item[0] == 'C' ? &f->c_newer : &f->t_newer;
+			*(item[1] == '>' ? older : newer) = v;
+		} else if (item[0] == '!' && item[1]) {
+			if (f->nno < 8)
+				f->no[f->nno++] = item + 1;
+		} else if (strpbrk(item, "*?")) {
+			if (f->nyes < 8)
+				f->yes_masks[f->nyes++] = item;
+		} else {
+			return 0;   /* a channel name: the plain form */
+		}
+		any = 1;
+	}
+	return any;
+}
+
+static int list_filter_ok(const struct list_filter *f, const struct channel *ch, time_t now)
+{
+	if (f->min_users >= 0 && ch->nmembers <= (unsigned long)f->min_users)
+		return 0;
+	if (f->max_users >= 0 && ch->nmembers >= (unsigned long)f->max_users)
+		return 0;
+	long age = (long)(now - ch->created) / 60, tage = ch->topic ? (long)(now - ch->topic_time) / 60 : -1;
+	if ((f->c_older >= 0 && age <= f->c_older) || (f->c_newer >= 0 && age >= f->c_newer))
+		return 0;
+	if ((f->t_older >= 0 && (tage < 0 || tage <= f->t_older)) || (f->t_newer >= 0 && (tage < 0 || tage >= f->t_newer)))
+		return 0;
+	for (int i = 0; i < f->nno; i++)
+		if (match_glob(srv.cfg.casemapping, f->no[i], ch->name))
+			return 0;
+	if (!f->nyes)
+		return 1;
+	for (int i = 0; i < f->nyes; i++)
+		if (match_glob(srv.cfg.casemapping, f->yes_masks[i], ch->name))
+			return 1;
+	return 0;
+}
+
 HANDLER(cmd_list)
 {
 	send_numeric(c, RPL_LISTSTART, "Channel :Users  Name");
-	if (m->nparams > 0 && m->params[0][0]) {
+	struct list_filter f;
+	char copy[512];
+	snprintf(copy, sizeof copy, "%s", m->nparams > 0 ? m->params[0] : "");
+	int filtered = m->nparams > 0 && m->params[0][0] && list_filter_parse(&f, copy);
+	if (filtered) {
+		/* one walk of the table, bounded per pass like NAMES */
+		time_t now = time(NULL);
+		struct channel *ch, *tmp;
+		HASH_ITER(hh, srv.channels, ch, tmp) {
+			if (c->conn.flags & CONN_DEAD)
+				break;
+			work.walk++;
+			if (list_filter_ok(&f, ch, now))
+				list_one(c, ch);
+		}
+	} else if (m->nparams > 0 && m->params[0][0]) {
 		char *names = m->params[0], *name;
 		while ((name = next_item(&names))) {
 			struct channel *ch = channel_find(name);

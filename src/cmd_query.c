@@ -20,7 +20,7 @@
 void send_isupport(struct client *c)
 {
 	const struct config *k = &srv.cfg;
-	char tok[16][128];
+	char tok[20][128];
 	int n = 0;
 	snprintf(tok[n++], 128, "AWAYLEN=%d", k->awaylen);
 	snprintf(tok[n++], 128, "CASEMAPPING=%s", casemap_name(k->casemapping));
@@ -28,6 +28,7 @@ void send_isupport(struct client *c)
 	snprintf(tok[n++], 128, "CHANMODES=b,k,l,imnpst");
 	snprintf(tok[n++], 128, "CHANNELLEN=%d", k->channellen);
 	snprintf(tok[n++], 128, "CHANTYPES=#");
+	snprintf(tok[n++], 128, "ELIST=CMNTU");
 	snprintf(tok[n++], 128, "KICKLEN=%d", k->kicklen);
 	snprintf(tok[n++], 128, "MAXLIST=b:%d", k->max_bans);
 	snprintf(tok[n++], 128, "MODES=6");

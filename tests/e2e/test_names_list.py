@@ -55,5 +55,32 @@ def test_who_matches_real_names_and_whox_match_flags():
         assert len(others) == 2
 
 
+def test_list_filters_elist():
+    with running() as srv:
+        a = srv.client("alice").join("#big").join("#small").join("#other")
+        keep = [srv.client("u%d" % i).join("#big") for i in range(2)]
+        a.send("TOPIC #big :hello")
+        a.expect(r"TOPIC #big")
+        assert "ELIST=CMNTU" in " ".join(l for l in a.log if " 005 " in l)
+
+        def listing(arg):
+            a.send("LIST " + arg)
+            return [l for l in a.collect_until(r" 323 ") if " 322 " in l]
+        assert listing(">2") == [":irc.test 322 alice #big 3 :hello"]
+        assert sorted(listing("<2")) == [":irc.test 322 alice #other 1 :",
+                                         ":irc.test 322 alice #small 1 :"]
+        assert listing("*ig*") == [":irc.test 322 alice #big 3 :hello"]
+        assert sorted(listing("!*ig*")) == [":irc.test 322 alice #other 1 :",
+                                            ":irc.test 322 alice #small 1 :"]
+        assert listing("#s*,<2") == [":irc.test 322 alice #small 1 :"]
+        # created less than 5 minutes ago: all; more than 5: none
+        assert len(listing("C<5")) == 3 and listing("C>5") == []
+        # topic set less than 5 minutes ago: only #big (the others have none)
+        assert listing("T<5") == [":irc.test 322 alice #big 3 :hello"]
+        # a plain name is still the plain lookup
+        assert listing("#small") == [":irc.test 322 alice #small 1 :"]
+        assert len(keep) == 2
+
+
 if __name__ == "__main__":
     run_tests(globals())
