@@ -80,6 +80,15 @@ void state_join(const struct event *ev)
 	}
 }
 
+/* u leaves ch: line b (PART or KICK, taken over) to every member, u included. */
+static void leave(struct channel *ch, struct client *u, struct sbuf *b)
+{
+	send_to_channel(ch, NULL, b);
+	if (b)
+		sbuf_unref(b);
+	channel_remove(ch, u);
+}
+
 void state_part(const struct event *ev)
 {
 	char mask[160];
@@ -88,12 +97,8 @@ void state_part(const struct event *ev)
 	if (!ch || !channel_member(ch, u))
 		return;
 	client_mask(u, mask, sizeof mask);
-	struct sbuf *b = ev->text && ev->text[0] ? line_new(":%s PART %s :%s", mask, ch->name, ev->text)
-	                                         : line_new(":%s PART %s", mask, ch->name);
-	send_to_channel(ch, NULL, b);
-	if (b)
-		sbuf_unref(b);
-	channel_remove(ch, u);
+	leave(ch, u, ev->text && ev->text[0] ? line_new(":%s PART %s :%s", mask, ch->name, ev->text)
+	                                      : line_new(":%s PART %s", mask, ch->name));
 }
 
 void state_kick(const struct event *ev)
@@ -104,12 +109,8 @@ void state_kick(const struct event *ev)
 	struct channel *ch = t && (k || !ev->uid) ? chan_of(ev) : NULL;
 	if (!ch || !channel_member(ch, t))
 		return;  /* gone already: nothing to do, on every node */
-	struct sbuf *b = line_new(":%s KICK %s %s :%s", state_source(ev, k, mask, sizeof mask), ch->name,
-	                          t->nick, ev->text ? ev->text : t->nick);
-	send_to_channel(ch, NULL, b);
-	if (b)
-		sbuf_unref(b);
-	channel_remove(ch, t);
+	leave(ch, t, line_new(":%s KICK %s %s :%s", state_source(ev, k, mask, sizeof mask), ch->name,
+	                      t->nick, ev->text ? ev->text : t->nick));
 }
 
 void state_topic(const struct event *ev)
