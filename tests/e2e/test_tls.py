@@ -60,7 +60,7 @@ class TLSClient(Client):
             raw.bind((source, 0))
         if rcvbuf:
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        raw.settimeout(TIMEOUT)
+        raw.settimeout(TIMEOUT * SLOW)  # a handshake under valgrind takes seconds
         raw.connect((host, port))
         self.sock = client_context().wrap_socket(raw, server_hostname="localhost")
         self.sock.setblocking(False)
@@ -176,8 +176,9 @@ def test_tls_client_on_plain_port_is_dropped():
 
 
 def test_handshake_timeout():
-    # registration_timeout also bounds the handshake: it runs before registration
-    with tls_server("[limits]\nregistration_timeout = 1\n") as srv:
+    # registration_timeout also bounds the handshake: it runs before registration.
+    # Under valgrind a good client's handshake alone can take over a second.
+    with tls_server("[limits]\nregistration_timeout = %d\n" % (1 if SLOW == 1 else 4)) as srv:
         idle = socket.create_connection(("127.0.0.1", srv.tls_port), TIMEOUT)
         half = socket.create_connection(("127.0.0.1", srv.tls_port), TIMEOUT)
         # a TLS record header announcing 512 bytes of handshake, then only 4
@@ -229,7 +230,7 @@ def test_tls12_minimum():
     with tls_server() as srv:
         ctx = client_context()
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.tls_port), TIMEOUT),
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.tls_port), TIMEOUT * SLOW),
                             server_hostname="localhost")
         assert s.version() == "TLSv1.2", s.version()
         s.close()
