@@ -55,6 +55,7 @@
 #include "log.h"
 #include "node.h"
 #include "server.h"
+#include "fuzz_live.h"
 
 #define NSLOTS 4
 #define SEP 0xFF
@@ -203,11 +204,6 @@ static void drain_all(void)
 		drain(i);
 }
 
-static void run_loop(int times)
-{
-	for (int k = 0; k < times; k++)
-		ev_run(srv.loop, EVRUN_NOWAIT);
-}
 
 static void slot_connect(int i)
 {
@@ -252,30 +248,18 @@ static void slot_close(int i, int clean)
 	slots[i].fd = -1;
 }
 
+static void drain_all_cb(void *unused)
+{
+	(void)unused;
+	drain_all();
+}
+
 /* Write everything, letting the server read when our buffer is full. */
 static void slot_write(int i, const uint8_t *p, size_t n)
 {
 	if (slots[i].fd < 0)
 		slot_connect(i);
-	int stuck = 0;
-	while (n > 0) {
-		ssize_t w = write(slots[i].fd, p, n);
-		if (w > 0) {
-			p += w;
-			n -= (size_t)w;
-			stuck = 0;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN && ++stuck < 100) {
-			run_loop(1);
-			drain_all();
-			continue;
-		}
-		/* the server closed this client (QUIT, KILL, flood, ...) */
-		return;
-	}
+	live_write(slots[i].fd, p, n, drain_all_cb, NULL);
 }
 
 static void do_chunk(const uint8_t *p, size_t n)

@@ -37,6 +37,7 @@
 #include "server.h"
 #include "ts6.h"
 #include "ts6_parse.h"
+#include "fuzz_live.h"
 
 #define CHECK(cond)                                                                \
 	do {                                                                       \
@@ -147,11 +148,6 @@ static int decode_one(const uint8_t *data, size_t size)
 
 #define SETTLE_MAX 200
 
-static void run_loop(int times)
-{
-	for (int k = 0; k < times; k++)
-		ev_run(srv.loop, EVRUN_NOWAIT);
-}
 
 static void drain(int fd)
 {
@@ -160,29 +156,17 @@ static void drain(int fd)
 		;
 }
 
+static void drain_pair(void *fds)
+{
+	drain(((int *)fds)[0]);
+	drain(((int *)fds)[1]);
+}
+
 /* Write everything, letting the server read when the socket is full. */
 static void put(int fd, int other, const void *p, size_t n)
 {
-	const char *q = p;
-	int stuck = 0;
-	while (n > 0) {
-		ssize_t w = write(fd, q, n);
-		if (w > 0) {
-			q += w;
-			n -= (size_t)w;
-			stuck = 0;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN && ++stuck < 100) {
-			run_loop(1);
-			drain(fd);
-			drain(other);
-			continue;
-		}
-		return;   /* closed by the server (ERROR) */
-	}
+	int fds[2] = { fd, other };
+	live_write(fd, p, n, drain_pair, fds);
 }
 
 static int pair(int *ours, int *theirs)

@@ -40,6 +40,7 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
+#include "fuzz_live.h"
 #include "ws.h"
 
 #define FAIL(...)                                              \
@@ -135,11 +136,6 @@ static uint8_t outbuf[1 << 20];
 static size_t outlen;
 static int fd = -1;
 
-static void run_loop(int times)
-{
-	for (int k = 0; k < times; k++)
-		ev_run(srv.loop, EVRUN_NOWAIT);
-}
 
 static void drain(void)
 {
@@ -157,26 +153,15 @@ static void drain(void)
 	}
 }
 
+static void drain_cb(void *unused)
+{
+	(void)unused;
+	drain();
+}
+
 static void write_all(const uint8_t *p, size_t n)
 {
-	int stuck = 0;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w > 0) {
-			p += w;
-			n -= (size_t)w;
-			stuck = 0;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN && ++stuck < 100) {
-			run_loop(1);
-			drain();
-			continue;
-		}
-		return;   /* the server closed the connection */
-	}
+	live_write(fd, p, n, drain_cb, NULL);
 }
 
 /* What the server sent: an HTTP head, then (after 101) frames. */

@@ -1,0 +1,43 @@
+/* fuzz_live.h - what the harnesses that drive a live server in-process
+ * share: turning its loop, and writing a whole input into a socket whose
+ * buffer the server has to empty first. Include after server.h. */
+#ifndef IRCMINI_FUZZ_LIVE_H
+#define IRCMINI_FUZZ_LIVE_H
+
+#include <errno.h>
+#include <ev.h>
+#include <unistd.h>
+
+static void run_loop(int times)
+{
+	for (int k = 0; k < times; k++)
+		ev_run(srv.loop, EVRUN_NOWAIT);
+}
+
+/* Write p[0..n) to fd. When the kernel buffer is full, let the server read
+ * (one loop turn) and call drain(arg) so our side of its replies does not
+ * fill up in turn. Stops early when the server closed the connection. */
+static void live_write(int fd, const void *p, size_t n, void (*drain)(void *), void *arg)
+{
+	const char *q = p;
+	int stuck = 0;
+	while (n > 0) {
+		ssize_t w = write(fd, q, n);
+		if (w > 0) {
+			q += w;
+			n -= (size_t)w;
+			stuck = 0;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN && ++stuck < 100) {
+			run_loop(1);
+			drain(arg);
+			continue;
+		}
+		return;   /* closed by the server (QUIT, KILL, ERROR, flood, ...) */
+	}
+}
+
+#endif
