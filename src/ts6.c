@@ -428,9 +428,3 @@ void ts6_client_gone(struct client *c)
 	}
 	c->sasl = 0;
 }
-
-/* Until the state layer lands: events go nowhere. */
-__attribute__((weak)) void event_emit(struct event *ev)
-{
-	(void)ev;
-}
