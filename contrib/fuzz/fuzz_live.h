@@ -6,7 +6,29 @@
 
 #include <errno.h>
 #include <ev.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Start of LLVMFuzzerInitialize: defaults for a server named irc.fuzz;
+ * the caller then sets what its harness needs. */
+static void live_config_defaults(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	config_defaults(&srv.cfg);
+	snprintf(srv.cfg.name, sizeof srv.cfg.name, "irc.fuzz");
+}
+
+/* The server's loop (epoll, ignoring LIBEV_FLAGS), as main.c would make it. */
+static void live_loop_start(void)
+{
+	srv.loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
+	if (!srv.loop)
+		srv.loop = ev_default_loop(0);
+	srv.started = time(NULL);
+	snprintf(srv.created, sizeof srv.created, "fuzz time");
+}
 
 static void run_loop(int times)
 {

@@ -335,9 +335,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	signal(SIGPIPE, SIG_IGN);
-	config_defaults(&srv.cfg);
-	snprintf(srv.cfg.name, sizeof srv.cfg.name, "irc.fuzz");
+	live_config_defaults();
 	srv.cfg.log_level = LOG_ERROR;
 	/* flood control would hold input back and hide the handlers; with
 	 * FUZZ_FLOOD=1 it is on instead, with a burst of 3 lines and a rate
@@ -375,11 +373,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(srv.cfg.sid, sizeof srv.cfg.sid, "0FZ");
 	node_init_self();
 
-	srv.loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
-	if (!srv.loop)
-		srv.loop = ev_default_loop(0);
-	srv.started = time(NULL);
-	snprintf(srv.created, sizeof srv.created, "fuzz time");
+	live_loop_start();
 	client_init_conn_handlers();
 	server_apply_limits();
 	for (int i = 0; i < NSLOTS; i++)

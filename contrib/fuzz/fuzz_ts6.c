@@ -221,9 +221,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	signal(SIGPIPE, SIG_IGN);
-	config_defaults(&srv.cfg);
-	snprintf(srv.cfg.name, sizeof srv.cfg.name, "irc.fuzz");
+	live_config_defaults();
 	snprintf(srv.cfg.sid, sizeof srv.cfg.sid, "0FZ");
 	snprintf(srv.cfg.services_name, sizeof srv.cfg.services_name, "services.fuzz");
 	snprintf(srv.cfg.services_send_password, sizeof srv.cfg.services_send_password, "fuzz-out");
@@ -237,11 +235,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	srv.cfg.max_bans = 3;
 	srv.cfg.sendq = 32768;
 	srv.config_path = "(fuzz)";
-	srv.loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
-	if (!srv.loop)
-		srv.loop = ev_default_loop(0);
-	srv.started = time(NULL);
-	snprintf(srv.created, sizeof srv.created, "fuzz time");
+	live_loop_start();
 	node_init_self();
 	client_init_conn_handlers();
 	server_apply_limits();

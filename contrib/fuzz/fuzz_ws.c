@@ -255,9 +255,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	signal(SIGPIPE, SIG_IGN);
-	config_defaults(&srv.cfg);
-	snprintf(srv.cfg.name, sizeof srv.cfg.name, "irc.fuzz");
+	live_config_defaults();
 	srv.cfg.log_level = LOG_ERROR;
 	srv.cfg.flood_burst = 0;
 	srv.cfg.registration_timeout = 1000000;
@@ -275,11 +273,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdtemp(state))
 		snprintf(srv.cfg.state_directory, sizeof srv.cfg.state_directory, "%s", state);
 	snprintf(srv.cfg.cloak_secret, sizeof srv.cfg.cloak_secret, "fuzz-cloak-secret-0123");
-	srv.loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
-	if (!srv.loop)
-		srv.loop = ev_default_loop(0);
-	srv.started = time(NULL);
-	snprintf(srv.created, sizeof srv.created, "fuzz time");
+	live_loop_start();
 	client_init_conn_handlers();
 	server_apply_limits();
 	return 0;
