@@ -39,6 +39,7 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "node.h"
 #include "server.h"
 #include "fuzz_live.h"
 #include "ws.h"
@@ -247,7 +248,7 @@ static void fuzz_live(uint8_t flags, const uint8_t *p, size_t n)
 	fd = -1;
 	if (srv.connections != 0)
 		FAIL("%u connections still open after the client closed", srv.connections);
-	if (srv.nicks || srv.channels || addrlimit_entries() || srv.users)
+	if (srv.nicks || srv.uids || srv.channels || addrlimit_entries() || srv.users)
 		FAIL("server state left after the client closed");
 }
 
@@ -274,6 +275,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		snprintf(srv.cfg.state_directory, sizeof srv.cfg.state_directory, "%s", state);
 	snprintf(srv.cfg.cloak_secret, sizeof srv.cfg.cloak_secret, "fuzz-cloak-secret-0123");
 	live_loop_start();
+	/* users get UIDs from the SID: without one every UID is "" and none
+	 * could be dropped from the UID table */
+	snprintf(srv.cfg.sid, sizeof srv.cfg.sid, "0FZ");
+	node_init_self();
 	client_init_conn_handlers();
 	server_apply_limits();
 	return 0;
