@@ -115,16 +115,10 @@ HANDLER(cmd_kill)
 
 HANDLER(cmd_wallops)
 {
-	char mask[160];
 	if (!(c->umodes & UMODE_OPER)) {
 		send_numeric(c, ERR_NOPRIVILEGES, ":Permission Denied- You're not an IRC operator");
 		return;
 	}
-	struct fanout f;
-	fanout_init(&f, line_new(":%s WALLOPS :%s", client_mask(c, mask, sizeof mask), m->params[0]));
-	struct client *t, *tmp;
-	HASH_ITER(hh, srv.nicks, t, tmp)
-		if (client_registered(t) && t->umodes & (UMODE_WALLOPS | UMODE_OPER))
-			fanout_to(&f, t);
-	fanout_done(&f);
+	struct event ev = { .type = EV_WALLOPS, .uid = c->uid, .u_hint = c, .text = m->params[0] };
+	event_emit(&ev);
 }

@@ -49,6 +49,7 @@ static const struct rule rules[EV_TYPE_MAX] = {
 	[EV_LOGIN] = { 1, 0, F_UID | F_TARGET, 0, 1, { A_WORD } },
 	[EV_CHGHOST] = { 1, F_TARGET, F_UID, 1, 1, { A_HOST } },
 	[EV_CHANTS] = { 1, F_CHAN | F_TS, F_UID, 0, 0, { 0 } },
+	[EV_WALLOPS] = { 1, F_TEXT, F_UID, 0, 1, { A_NAME } },
 };
 
 #define MAX_TEXT 1024   /* a message body, topic, reason or realname */

@@ -68,6 +68,9 @@ enum ev_type {
 	EV_CHGHOST = 21,  /* target's visible host becomes args[0] (services vhost) */
 	EV_CHANTS = 22,   /* chan's TS becomes ts (older, from a TS6 peer): every
 	                   * mode, ban and op/voice on it is cleared first */
+	EV_WALLOPS = 23,  /* uid (an operator, or a services user) or, without uid,
+	                   * the server args[0] sends text to every user with +w
+	                   * and every operator, on every node */
 	EV_TYPE_MAX
 };
 

@@ -25,7 +25,7 @@ static const char *const type_name[EV_TYPE_MAX] = {
 	[EV_INVITE] = "INVITE", [EV_PRIVMSG] = "PRIVMSG", [EV_NOTICE] = "NOTICE",
 	[EV_TAGMSG] = "TAGMSG", [EV_OPER] = "OPER", [EV_NODE_UP] = "NODE_UP",
 	[EV_NODE_LOST] = "NODE_LOST", [EV_LOGIN] = "LOGIN", [EV_CHGHOST] = "CHGHOST",
-	[EV_CHANTS] = "CHANTS",
+	[EV_CHANTS] = "CHANTS", [EV_WALLOPS] = "WALLOPS",
 };
 
 static const char *tname(const struct event *ev)
@@ -466,6 +466,31 @@ static void apply_chghost(const struct event *ev)
 	snprintf(u->host, sizeof u->host, "%s", ev->args[0]);
 }
 
+/* Every local user with +w and every local operator: each node reaches
+ * its own, so the whole network hears it once. */
+static void apply_wallops(const struct event *ev)
+{
+	char mask[160];
+	const char *from;
+	if (ev->uid) {
+		struct client *u = state_user(ev, ev->uid);
+		if (!u)
+			return;
+		from = client_mask(u, mask, sizeof mask);
+	} else if (ev->nargs > 0 && ev->args[0][0]) {
+		from = ev->args[0];
+	} else {
+		return;
+	}
+	struct fanout f;
+	fanout_init(&f, line_new(":%s WALLOPS :%s", from, ev->text ? ev->text : ""));
+	struct client *t, *tmp;
+	HASH_ITER(hh, srv.nicks, t, tmp)
+		if (!t->remote && client_registered(t) && t->umodes & (UMODE_WALLOPS | UMODE_OPER))
+			fanout_to(&f, t);
+	fanout_done(&f);
+}
+
 void state_apply(const struct event *ev)
 {
 	if (!ev || ev->type <= EV_INVALID || ev->type >= EV_TYPE_MAX || !type_name[ev->type]) {
@@ -510,6 +535,7 @@ void state_apply(const struct event *ev)
 	case EV_LOGIN: apply_login(ev); break;
 	case EV_CHGHOST: apply_chghost(ev); break;
 	case EV_CHANTS: state_chants(ev); break;
+	case EV_WALLOPS: apply_wallops(ev); break;
 	default: break;
 	}
 	if (!removes)

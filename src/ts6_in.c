@@ -188,6 +188,19 @@ static void on_away(const struct ts6_msg *m)
 	emit(&ev);
 }
 
+/* Services announcing to operators (WALLOPS, or OPERWALL which ircmini
+ * has no separate mode for): the same as an operator's WALLOPS. */
+static void on_wallops(const struct ts6_msg *m)
+{
+	const char *uid;
+	if (actor(m, &uid) < 0 || !m->args[0][0])
+		return;
+	struct event ev = { .type = EV_WALLOPS, .uid = uid, .text = m->args[0] };
+	if (!uid)
+		ev.nargs = 1, ev.args[0] = ts6_peer_name;
+	emit(&ev);
+}
+
 /* ---- channels */
 
 /* The channel TS rule shared by SJOIN and JOIN: returns 1 if their modes
@@ -577,7 +590,9 @@ void ts6_in_dispatch(const struct ts6_msg *m)
 		if (strcmp(m->args[0], ts6_peer_sid) == 0 || strcasecmp(m->args[0], ts6_peer_name) == 0)
 			ts6_shutdown();
 		break;
+	case T6_WALLOPS:
+	case T6_OPERWALL: on_wallops(m); break;
 	default:
-		break;   /* MLOCK, WALLOPS, OPERWALL: nothing to do here */
+		break;   /* MLOCK: nothing to do here */
 	}
 }

@@ -241,6 +241,16 @@ def test_kill_across_nodes():
         time.sleep(0.3)
         n = cl.client(1, "victim")   # the nick is free again
         eventually(o, "WHOIS victim", r" 312 oper victim irc2\.test ")
+        # WALLOPS is an event too: +w users on every node hear it once,
+        # the others (witness, on node 2 like the +w one) do not
+        n.send("MODE victim +w")
+        n.expect(r"MODE victim :\+w$", T)
+        o.send("WALLOPS :all nodes")
+        o.expect(r"^:oper!\S+ WALLOPS :all nodes$", T)   # operators hear it too
+        n.expect(r"^:oper!\S+ WALLOPS :all nodes$", T)
+        n.quiet("WALLOPS")
+        w.sync()
+        w.quiet("WALLOPS")
 
 
 def test_nick_race():

@@ -115,6 +115,9 @@ Test(evcodec, round_trip_every_type)
 		{ .type = EV_LOGIN, .node = N, .target = U1 },
 		{ .type = EV_CHGHOST, .node = N, .target = U1, .nargs = 1, .args = { "vhost.example" } },
 		{ .type = EV_CHANTS, .node = N, .chan = "#c", .ts = 1600000000 },
+		{ .type = EV_WALLOPS, .node = N, .uid = U1, .text = "to the operators" },
+		{ .type = EV_WALLOPS, .node = N, .nargs = 1, .args = { "services.example.org" },
+		  .text = "from a server" },
 	};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		ok(&evs[i]);
@@ -194,6 +197,10 @@ Test(evcodec, refusals_by_shape)
 	bad(&e, "uid or a target");
 	e = (struct event){ .type = EV_CHANTS, .node = N, .chan = "#c" };
 	bad(&e, "missing field");
+	e = (struct event){ .type = EV_WALLOPS, .node = N, .uid = U1 };
+	bad(&e, "missing field");
+	e = (struct event){ .type = EV_WALLOPS, .node = N, .text = "x", .nargs = 1, .args = { "a b" } };
+	bad(&e, "bad arg 0");
 }
 
 Test(evcodec, too_long_values)
