@@ -408,6 +408,20 @@ def test_ts6_rules_older_channel_ts_nick_collision_chghost():
         alice.send("PING :sync")
         lines = alice.collect_until(r"PONG")
         assert not any("forged" in l for l in lines), lines
+        # WALLOPS and OPERWALL from services reach +w users (and only them)
+        alice.send("MODE alice +w")
+        alice.expect(r"MODE alice :\+w$")
+        carol = srv.client("carol")
+        s.sendall(b":00B WALLOPS :from the services server\r\n"
+                  b":00BAAAAAB OPERWALL :from a service\r\n"
+                  b":00BZZZZZZ WALLOPS :from nobody we know\r\n")
+        link_sync(s)
+        alice.expect(r"^:services\.test WALLOPS :from the services server$")
+        alice.expect(r"^:Svc!svc@services\.test WALLOPS :from a service$")
+        alice.sync()
+        alice.quiet("WALLOPS")
+        carol.sync()
+        carol.quiet("WALLOPS")
         assert b_uid
         s.close()
 
