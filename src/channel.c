@@ -101,16 +101,29 @@ static void drop_invite(struct invite *i)
 	free(i);
 }
 
+struct ban **channel_list(struct channel *ch, char mode)
+{
+	return mode == 'b' ? &ch->bans : mode == 'e' ? &ch->excepts : mode == 'I' ? &ch->invex : NULL;
+}
+
+const struct ban *channel_list_head(const struct channel *ch, char mode)
+{
+	return mode == 'b' ? ch->bans : mode == 'e' ? ch->excepts : mode == 'I' ? ch->invex : NULL;
+}
+
 static void free_channel(struct channel *ch)
 {
 	HASH_DEL(srv.channels, ch);
 	srv.nchannels--;
-	while (ch->bans) {
-		struct ban *b = ch->bans;
-		ch->bans = b->next;
-		free(b->mask);
-		free(b->by);
-		free(b);
+	for (const char *l = CHAN_LIST_MODES; *l; l++) {
+		struct ban **pp = channel_list(ch, *l);
+		while (*pp) {
+			struct ban *b = *pp;
+			*pp = b->next;
+			free(b->mask);
+			free(b->by);
+			free(b);
+		}
 	}
 	while (ch->invites)
 		drop_invite(ch->invites);
@@ -143,18 +156,32 @@ int channel_remove(struct channel *ch, struct client *c)
 	return 0;
 }
 
+static int list_matches(const struct ban *b, const char *mask)
+{
+	for (; b; b = b->next) {
+		work.bans++;
+		if (match_glob(srv.cfg.casemapping, b->mask, mask))
+			return 1;
+	}
+	return 0;
+}
+
 int channel_is_banned(const struct channel *ch, const struct client *c)
 {
 	char mask[160];
 	if (!ch->bans)
 		return 0;
 	client_mask(c, mask, sizeof mask);
-	for (const struct ban *b = ch->bans; b; b = b->next) {
-		work.bans++;
-		if (match_glob(srv.cfg.casemapping, b->mask, mask))
-			return 1;
-	}
-	return 0;
+	return list_matches(ch->bans, mask) && !list_matches(ch->excepts, mask);
+}
+
+int channel_is_invex(const struct channel *ch, const struct client *c)
+{
+	char mask[160];
+	if (!ch->invex)
+		return 0;
+	client_mask(c, mask, sizeof mask);
+	return list_matches(ch->invex, mask);
 }
 
 static struct invite *find_invite(const struct channel *ch, const struct client *c)

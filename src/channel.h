@@ -35,6 +35,7 @@ struct member {
 	                                * fan-out never loads *cl's far end */
 };
 
+/* An entry of a list mode: +b ban, +e ban exception, +I invite exception. */
 struct ban {
 	struct ban *next;
 	char *mask;
@@ -65,8 +66,10 @@ struct channel {
 	uint16_t modes;
 	unsigned nmembers;
 	struct member *members;
-	struct ban *bans;
-	unsigned nbans;
+	struct ban *bans;          /* +b */
+	struct ban *excepts;       /* +e: lift a ban */
+	struct ban *invex;         /* +I: lift +i */
+	unsigned nbans;            /* entries of all three: one bound, [limits] max_bans */
 	unsigned long join_line;   /* the JOIN line that last handled it (cmd_channel.c) */
 	struct invite *invites;
 };
@@ -81,7 +84,16 @@ struct member *channel_member(const struct channel *ch, const struct client *c);
 struct member *channel_add(struct channel *ch, struct client *c, uint8_t modes);
 /* Remove c; frees the channel when it becomes empty (returns 1 then). */
 int channel_remove(struct channel *ch, struct client *c);
+/* The list modes, in CHANMODES order; each letter's list (NULL for any
+ * other letter). */
+#define CHAN_LIST_MODES "beI"
+struct ban **channel_list(struct channel *ch, char mode);
+const struct ban *channel_list_head(const struct channel *ch, char mode);
+/* c matches a +b entry and no +e entry. Channel lists match what channel
+ * operators see (nick!user@cloaked-host), never the address (issue 12). */
 int channel_is_banned(const struct channel *ch, const struct client *c);
+/* c matches a +I entry: may join past +i without an invitation. */
+int channel_is_invex(const struct channel *ch, const struct client *c);
 int channel_is_invited(const struct channel *ch, const struct client *c);
 /* Record an invitation of c to ch (no-op if there is one); the oldest of
  * c's goes when c holds max_channels. */

@@ -123,10 +123,11 @@ static int join_one(struct client *c, const char *name, const char *key)
 			send_numeric(c, ERR_BADCHANNELKEY, "%s :Cannot join channel (+k)", ch->name);
 			return 0;
 		}
-		if (ch->modes & CMODE_INVITE && !invited) {
+		if (ch->modes & CMODE_INVITE && !invited && !channel_is_invex(ch, c)) {
 			send_numeric(c, ERR_INVITEONLYCHAN, "%s :Cannot join channel (+i)", ch->name);
 			return 0;
 		}
+		/* a +e entry lifts a ban (channel_is_banned); +I only +i */
 		if (!invited && channel_is_banned(ch, c)) {
 			send_numeric(c, ERR_BANNEDFROMCHAN, "%s :Cannot join channel (+b)", ch->name);
 			return 0;

@@ -27,7 +27,7 @@ static const struct {
 	{ "LINKS", "LINKS [[server] mask] - the servers of this network" },
 	{ "LIST", "LIST [#chan[,#chan...]] - channels, their sizes and topics" },
 	{ "LUSERS", "LUSERS - user and channel counts" },
-	{ "MODE", "MODE #chan [+-biklmnopstv [args]] | MODE nick [+-iw] - channel or user modes" },
+	{ "MODE", "MODE #chan [+-beIiklmnopstv [args]] | MODE nick [+-iw] - channel or user modes" },
 	{ "MOTD", "MOTD [server] - the message of the day" },
 	{ "NAMES", "NAMES [#chan[,#chan...]] - who is in a channel" },
 	{ "NICK", "NICK newnick - choose or change your nickname" },

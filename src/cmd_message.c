@@ -9,7 +9,8 @@
 #include "send.h"
 #include "server.h"
 
-/* May c speak in ch? (+n outsiders, +m unvoiced, banned unvoiced) */
+/* May c speak in ch? (+n outsiders, +m unvoiced, banned unvoiced; a +e
+ * entry lifts the ban here as at JOIN) */
 static int can_send(const struct channel *ch, const struct client *c)
 {
 	const struct member *me = channel_member(ch, c);

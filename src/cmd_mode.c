@@ -1,4 +1,5 @@
-/* cmd_mode.c - MODE for channels (flags, ops/voices, key, limit, bans)
+/* cmd_mode.c - MODE for channels (flags, ops/voices, key, limit, the
+ * lists: bans, ban exceptions, invite exceptions)
  * and for users (+i, +w, -o). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,8 @@ static void user_mode(struct client *c, struct message *m)
 
 /* ---- channel modes */
 
-/* nick -> nick!*@*, user@host -> *!user@host, so every ban is a full mask */
+/* nick -> nick!*@*, user@host -> *!user@host, so every list entry is a
+ * full mask */
 static void normalise_mask(const char *in, char *out, size_t len)
 {
 	const char *bang = strchr(in, '!'), *at = strchr(in, '@');
@@ -70,11 +72,18 @@ static void normalise_mask(const char *in, char *out, size_t len)
 		snprintf(out, len, "%s!*@*", in);
 }
 
-static void send_banlist(struct client *c, struct channel *ch)
+/* Each list mode's entry and end numerics (the end texts solanum's). */
+static void send_list(struct client *c, struct channel *ch, char mode)
 {
-	for (struct ban *b = ch->bans; b; b = b->next)
-		send_numeric(c, RPL_BANLIST, "%s %s %s %lld", ch->name, b->mask, b->by, (long long)b->when);
-	send_numeric(c, RPL_ENDOFBANLIST, "%s :End of channel ban list", ch->name);
+	int entry = mode == 'b' ? RPL_BANLIST : mode == 'e' ? RPL_EXCEPTLIST : RPL_INVEXLIST;
+	for (const struct ban *b = channel_list_head(ch, mode); b; b = b->next)
+		send_numeric(c, entry, "%s %s %s %lld", ch->name, b->mask, b->by, (long long)b->when);
+	if (mode == 'b')
+		send_numeric(c, RPL_ENDOFBANLIST, "%s :End of channel ban list", ch->name);
+	else if (mode == 'e')
+		send_numeric(c, RPL_ENDOFEXCEPTLIST, "%s :End of Channel Exception List", ch->name);
+	else
+		send_numeric(c, RPL_ENDOFINVEXLIST, "%s :End of Channel Invite List", ch->name);
 }
 
 /* The event being built: args[0] the letters, args[1..] their parameters. */
@@ -115,7 +124,8 @@ static void channel_mode(struct client *c, struct message *m)
 		return;
 	}
 	int is_op = me && me->modes & MEMBER_OP;
-	int plus = 1, argi = 2, withargs = 0, denied = 0, listed = 0;
+	int plus = 1, argi = 2, withargs = 0, denied = 0;
+	char listed[sizeof CHAN_LIST_MODES] = "";   /* lists sent: each once */
 	/* checked here, applied (and re-checked) by the apply layer */
 	char masks[MODES_PER_LINE][160];
 	int nmasks = 0;
@@ -131,19 +141,28 @@ static void channel_mode(struct client *c, struct message *m)
 			continue;
 		}
 		/* which modes take an argument in this direction */
-		int takes = mode == 'o' || mode == 'v' || mode == 'b' || mode == 'k' || (mode == 'l' && plus);
+		int list = strchr(CHAN_LIST_MODES, mode) != NULL;
+		int takes = list || mode == 'o' || mode == 'v' || mode == 'k' || (mode == 'l' && plus);
 		if (takes && argi < m->nparams) {
 			if (withargs >= MODES_PER_LINE)
 				break;
 			arg = m->params[argi++];
 			withargs++;
 		}
-		if (mode == 'b' && !arg) {
-			if (!listed++)
-				send_banlist(c, ch);
+		if (list && !arg) {
+			/* anyone who sees the channel sees its bans; only its ops
+			 * the exceptions (solanum too): who is let past a ban or
+			 * +i, and by which mask, is the ops' business */
+			if (mode != 'b' && !is_op) {
+				if (!denied++)
+					send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator", ch->name);
+			} else if (!strchr(listed, mode)) {
+				listed[strlen(listed)] = mode;
+				send_list(c, ch, mode);
+			}
 			continue;
 		}
-		if (!strchr("biklmnopstv", mode)) {
+		if (!strchr("beIiklmnopstv", mode)) {
 			send_numeric(c, ERR_UNKNOWNMODE, "%c :is unknown mode char to me for %s", mode, ch->name);
 			continue;
 		}
@@ -170,10 +189,12 @@ static void channel_mode(struct client *c, struct message *m)
 			break;
 		}
 		case 'b':
+		case 'e':
+		case 'I':
 			/* a mask is sent back as a middle parameter of MODE and 367:
 			 * one with a space (a trailing ":a b") would read as two */
 			if (plus && !msg_is_middle(arg)) {
-				send_numeric(c, ERR_INVALIDMODEPARAM, "%s b * :Invalid ban mask", ch->name);
+				send_numeric(c, ERR_INVALIDMODEPARAM, "%s %c * :Invalid ban mask", ch->name, mode);
 				break;
 			}
 			normalise_mask(arg, masks[nmasks], sizeof masks[0]);

@@ -20,17 +20,20 @@
 void send_isupport(struct client *c)
 {
 	const struct config *k = &srv.cfg;
-	char tok[20][128];
+	char tok[24][128];
 	int n = 0;
 	snprintf(tok[n++], 128, "AWAYLEN=%d", k->awaylen);
 	snprintf(tok[n++], 128, "CASEMAPPING=%s", casemap_name(k->casemapping));
 	snprintf(tok[n++], 128, "CHANLIMIT=#:%d", k->max_channels);
-	snprintf(tok[n++], 128, "CHANMODES=b,k,l,imnpst");
+	snprintf(tok[n++], 128, "CHANMODES=%s,k,l,imnpst", CHAN_LIST_MODES);
 	snprintf(tok[n++], 128, "CHANNELLEN=%d", k->channellen);
 	snprintf(tok[n++], 128, "CHANTYPES=#");
 	snprintf(tok[n++], 128, "ELIST=CMNTU");
+	snprintf(tok[n++], 128, "EXCEPTS=e");
+	snprintf(tok[n++], 128, "INVEX=I");
 	snprintf(tok[n++], 128, "KICKLEN=%d", k->kicklen);
-	snprintf(tok[n++], 128, "MAXLIST=b:%d", k->max_bans);
+	/* one bound for the three lists together (state_chan.c) */
+	snprintf(tok[n++], 128, "MAXLIST=%s:%d", CHAN_LIST_MODES, k->max_bans);
 	snprintf(tok[n++], 128, "MODES=6");
 	snprintf(tok[n++], 128, "NETWORK=%s", k->network);
 	snprintf(tok[n++], 128, "NICKLEN=%d", k->nicklen);

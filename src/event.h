@@ -45,10 +45,10 @@ enum ev_type {
 	EV_CMODE = 8,     /* uid (or NULL: the node) sets chan modes: args[0]
 	                   * "+o-v", args[1..] params, already validated and
 	                   * normalised by the handler. Params: o/v the target
-	                   * UID, b a full mask (nick!user@host), +k the key, +l
-	                   * the number; -k and -l take none. Optional: text the
-	                   * ban setter, ts the ban time (snapshot); default the
-	                   * setter's nick and time_ms. */
+	                   * UID, b/e/I a full mask (nick!user@host), +k the key,
+	                   * +l the number; -k and -l take none. Optional: text
+	                   * the list entry's setter, ts its time (snapshot);
+	                   * default the setter's nick and time_ms. */
 	EV_UMODE = 9,     /* uid's own modes change: args[0] "+iw-o" */
 	EV_TOPIC = 10,    /* uid (or NULL) sets chan topic to text ("" clears).
 	                   * Optional: args[0] setter mask, ts topic time

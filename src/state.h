@@ -16,8 +16,9 @@ void state_apply(const struct event *ev);
 /* The events that rebuild the whole network state on an empty node:
  * NODE_UP per node, USER (+AWAY) per user, per channel JOINs keeping
  * member modes (the first carries the channel TS), CMODE (flags, key,
- * limit; one per ban with setter and time), TOPIC with setter and time,
- * INVITE per pending invitation. Strings are borrowed, valid during out(). */
+ * limit; one per +b, +e, +I entry with setter and time), TOPIC with
+ * setter and time, INVITE per pending invitation. Strings are borrowed,
+ * valid during out(). */
 void state_snapshot(void (*out)(const struct event *ev, void *arg), void *arg);
 
 /* Drop every user of every other node and forget those nodes; this

@@ -201,36 +201,44 @@ static void record(struct change *chg, int plus, char mode, const char *arg)
 		chg->nargs += (size_t)snprintf(chg->args + chg->nargs, sizeof chg->args - chg->nargs, " %s", arg);
 }
 
-static int ban_add(const struct event *ev, struct client *setter, struct channel *ch, const char *mask)
+/* An entry of list mode `mode` (b, e, I). One bound covers the three
+ * lists together ([limits] max_bans entries, max_ban_bytes of text), so a
+ * channel's memory for them stays what it was with bans alone. */
+static int list_add(const struct event *ev, struct client *setter, struct channel *ch, char mode,
+                    const char *mask)
 {
-	for (struct ban *b = ch->bans; b; b = b->next)
+	struct ban **list = channel_list(ch, mode);
+	for (struct ban *b = *list; b; b = b->next)
 		if (casemap_cmp(srv.cfg.casemapping, b->mask, mask) == 0)
 			return 0;
 	const char *by = ev->text ? ev->text : setter ? setter->nick : ev->node ? ev->node : srv.cfg.name;
-	/* memory per channel: max_bans entries, max_ban_bytes of text */
 	size_t bytes = strlen(mask) + strlen(by);
-	for (const struct ban *b = ch->bans; b; b = b->next)
-		bytes += strlen(b->mask) + strlen(b->by);
+	for (const char *l = CHAN_LIST_MODES; *l; l++)
+		for (const struct ban *b = channel_list_head(ch, *l); b; b = b->next)
+			bytes += strlen(b->mask) + strlen(b->by);
 	if (ch->nbans >= (unsigned)srv.cfg.max_bans || bytes > (size_t)srv.cfg.max_ban_bytes) {
 		if (setter)
-			send_numeric(setter, ERR_BANLISTFULL, "%s %s :Channel ban list is full", ch->name, mask);
+			send_numeric(setter, ERR_BANLISTFULL, "%s %s :Channel %s list is full", ch->name, mask,
+			             mode == 'b' ? "ban" : mode == 'e' ? "exception" : "invite exception");
 		return 0;
 	}
 	struct ban *b = calloc(1, sizeof *b);
-	if (!b)
+	if (!b || !(b->mask = strdup(mask)) || !(b->by = strdup(by))) {
+		if (b)
+			free(b->mask);
+		free(b);
 		return 0;
-	b->mask = strdup(mask);
-	b->by = strdup(by);
+	}
 	b->when = (time_t)ev_seconds(ev);
-	b->next = ch->bans;
-	ch->bans = b;
+	b->next = *list;
+	*list = b;
 	ch->nbans++;
 	return 1;
 }
 
-static int ban_del(struct channel *ch, const char *mask)
+static int list_del(struct channel *ch, char mode, const char *mask)
 {
-	for (struct ban **pp = &ch->bans; *pp; pp = &(*pp)->next)
+	for (struct ban **pp = channel_list(ch, mode); *pp; pp = &(*pp)->next)
 		if (casemap_cmp(srv.cfg.casemapping, (*pp)->mask, mask) == 0) {
 			struct ban *b = *pp;
 			*pp = b->next;
@@ -264,7 +272,7 @@ void state_cmode(const struct event *ev)
 			plus = mode == '+';
 			continue;
 		}
-		int takes = mode == 'o' || mode == 'v' || mode == 'b' || (plus && (mode == 'k' || mode == 'l'));
+		int takes = strchr("ovbeI", mode) || (plus && (mode == 'k' || mode == 'l'));
 		const char *arg = takes && argi < ev->nargs ? ev->args[argi++] : NULL;
 		if (takes && (!arg || !arg[0] || strchr(arg, ' '))) {
 			log_warn("state: MODE %s from %s: %c without a parameter, rest dropped", ch->name,
@@ -284,7 +292,9 @@ void state_cmode(const struct event *ev)
 			break;
 		}
 		case 'b':
-			if (plus ? ban_add(ev, u, ch, arg) : ban_del(ch, arg))
+		case 'e':
+		case 'I':
+			if (plus ? list_add(ev, u, ch, mode, arg) : list_del(ch, mode, arg))
 				record(&chg, plus, mode, arg);
 			break;
 		case 'k':
@@ -328,7 +338,7 @@ void state_cmode(const struct event *ev)
 }
 
 /* TS6: a peer (services) knows the channel as older. The older one wins:
- * every mode, ban and status here goes, members see it as one server MODE,
+ * every mode, list entry and status here goes, members see it as one server MODE,
  * then the peer's modes follow as ordinary CMODE events. */
 void state_chants(const struct event *ev)
 {
@@ -348,9 +358,12 @@ void state_chants(const struct event *ev)
 	ch->modes = 0;
 	free(ch->chkey);
 	ch->chkey = NULL;
-	while (ch->bans) {
-		record(&chg, 0, 'b', ch->bans->mask);
-		ban_del(ch, ch->bans->mask);
+	for (const char *l = CHAN_LIST_MODES; *l; l++) {
+		struct ban **list = channel_list(ch, *l);
+		while (*list) {
+			record(&chg, 0, *l, (*list)->mask);
+			list_del(ch, *l, (*list)->mask);
+		}
 	}
 	for (struct member *m = ch->members; m; m = m->cnext) {
 		if (m->modes & MEMBER_OP)

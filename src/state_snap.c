@@ -36,16 +36,17 @@ static void snap_users(void (*out)(const struct event *, void *), void *arg)
 	}
 }
 
-/* Bans oldest first (the list is newest first: apply prepends), each with
- * its setter and time. Recursion depth: [limits] max_bans. */
-static void snap_bans(const struct channel *ch, const struct ban *b,
+/* A list mode's entries (`flag` "+b", "+e" or "+I") oldest first (the
+ * list is newest first: apply prepends), each with its setter and time.
+ * Recursion depth: [limits] max_bans. */
+static void snap_list(const struct channel *ch, const char *flag, const struct ban *b,
                       void (*out)(const struct event *, void *), void *arg)
 {
 	if (!b)
 		return;
-	snap_bans(ch, b->next, out, arg);
+	snap_list(ch, flag, b->next, out, arg);
 	struct event ev = { .type = EV_CMODE, .node = srv.cfg.name, .chan = ch->name, .nargs = 2,
-	                    .args = { "+b", b->mask }, .text = b->by, .ts = (int64_t)b->when };
+	                    .args = { flag, b->mask }, .text = b->by, .ts = (int64_t)b->when };
 	out(&ev, arg);
 }
 
@@ -79,7 +80,9 @@ static void snap_modes(const struct channel *ch, void (*out)(const struct event 
 	}
 	*p = '\0';
 	out(&ev, arg);
-	snap_bans(ch, ch->bans, out, arg);
+	snap_list(ch, "+b", ch->bans, out, arg);
+	snap_list(ch, "+e", ch->excepts, out, arg);
+	snap_list(ch, "+I", ch->invex, out, arg);
 }
 
 static void snap_channels(void (*out)(const struct event *, void *), void *arg)

@@ -246,8 +246,8 @@ static void modes_to_events(const char *uid, const char *chan, const char *modes
 		const char *arg = param ? (pi < nparams ? params[pi++] : NULL) : NULL;
 		if (param && !arg)
 			break;
-		if (!strchr("imnpstklbov", *p))
-			continue;   /* a mode ircmini does not have (e, I, q, f, j, ...) */
+		if (!strchr("imnpstklbeIov", *p))
+			continue;   /* a mode ircmini does not have (q, f, j, ...) */
 		if (fl + 3 >= sizeof flags || nargs == MODE_PARAMS) {
 			emit_cmode(uid, chan, flags, fl, args, nargs);
 			fl = 0;
@@ -394,11 +394,12 @@ static void on_mode(const struct ts6_msg *m)
 	modes_to_events(by, ch->name, m->args[first], &m->args[first + 1], m->nargs - first - 1);
 }
 
-/* BMASK ts #chan b :masks */
+/* BMASK ts #chan b|e|I :masks (we send CAPAB EX IE: e and I come too) */
 static void on_bmask(const struct ts6_msg *m)
 {
 	struct channel *ch = channel_find(m->args[1]);
-	if (!ch || m->ts > (int64_t)ch->created || strcmp(m->args[2], "b") != 0)
+	const char *type = m->args[2];
+	if (!ch || m->ts > (int64_t)ch->created || !type[0] || type[1] || !strchr(CHAN_LIST_MODES, type[0]))
 		return;
 	char list[MSG_MAXLINE];
 	const char *masks[MODE_PARAMS];
@@ -411,7 +412,7 @@ static void on_bmask(const struct ts6_msg *m)
 		tok = tok ? strtok_r(NULL, " ", &save) : NULL;
 		if (n == MODE_PARAMS || (!tok && n)) {
 			char flags[MODE_PARAMS + 2] = "+";
-			memset(flags + 1, 'b', (size_t)n);
+			memset(flags + 1, type[0], (size_t)n);
 			flags[n + 1] = '\0';
 			modes_to_events(NULL, ch->name, flags, masks, n);
 			n = 0;

@@ -73,12 +73,14 @@ static void send_sjoin_and_lists(struct channel *ch)
 	}
 	if (len)
 		ts6_send(":%s SJOIN %lld %s %s :%s", srv.cfg.sid, (long long)ch->created, ch->name, modes, list);
-	len = 0;
-	for (struct ban *b = ch->bans; b; b = b->next) {
-		len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? " " : "", b->mask);
-		if (len > SJOIN_ROOM || !b->next) {
-			ts6_send(":%s BMASK %lld %s b :%s", srv.cfg.sid, (long long)ch->created, ch->name, list);
-			len = 0;
+	for (const char *l = CHAN_LIST_MODES; *l; l++) {
+		len = 0;
+		for (const struct ban *b = channel_list_head(ch, *l); b; b = b->next) {
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? " " : "", b->mask);
+			if (len > SJOIN_ROOM || !b->next) {
+				ts6_send(":%s BMASK %lld %s %c :%s", srv.cfg.sid, (long long)ch->created, ch->name, *l, list);
+				len = 0;
+			}
 		}
 	}
 	if (ch->topic)

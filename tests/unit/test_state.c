@@ -94,9 +94,13 @@ static char *dump(void)
 		                   ch->topic_by ? ch->topic_by : "-", (long long)ch->topic_time);
 		for (struct member *m = ch->members; m; m = m->cnext)
 			len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%s,", member_prefix(m, 1), m->cl->nick);
-		len += snprintf(buf + len, sizeof buf - (size_t)len, " bans=");
-		for (struct ban *b = ch->bans; b; b = b->next)
-			len += snprintf(buf + len, sizeof buf - (size_t)len, "%s/%s/%lld,", b->mask, b->by, (long long)b->when);
+		for (const char *l = CHAN_LIST_MODES; *l; l++) {
+			len += snprintf(buf + len, sizeof buf - (size_t)len, " %c=", *l);
+			for (const struct ban *b = channel_list_head(ch, *l); b; b = b->next)
+				len += snprintf(buf + len, sizeof buf - (size_t)len, "%s/%s/%lld,", b->mask, b->by,
+				                (long long)b->when);
+		}
+		len += snprintf(buf + len, sizeof buf - (size_t)len, " n=%u", ch->nbans);
 		len += snprintf(buf + len, sizeof buf - (size_t)len, " invites=");
 		for (struct invite *i = ch->invites; i; i = i->cnext)
 			len += snprintf(buf + len, sizeof buf - (size_t)len, "%s,", i->cl->nick);
@@ -178,6 +182,8 @@ static void build(void)
 	                      .args = { "+bb", "*!*@bad.test", "x!*@*" }, .time_ms = 1700000001000 });
 	apply((struct event){ .type = EV_CMODE, .uid = "1BBAAAAAA", .chan = "#chan", .nargs = 2,
 	                      .args = { "+o", "2CCAAAAAA" } });
+	apply((struct event){ .type = EV_CMODE, .uid = "2CCAAAAAA", .chan = "#chan", .nargs = 4,
+	                      .args = { "+eIe", "*!*@good.test", "friend!*@*", "x!*@*" }, .time_ms = 1700000003000 });
 	apply((struct event){ .type = EV_TOPIC, .uid = "2CCAAAAAA", .chan = "#chan", .text = "the topic",
 	                      .time_ms = 1700000002000 });
 	apply((struct event){ .type = EV_INVITE, .uid = "2CCAAAAAA", .target = "1BBAAAAAA", .chan = "#other" });
@@ -199,9 +205,14 @@ Test(state, build_applies_every_kind)
 	char modes[64];
 	channel_mode_string(ch, 1, modes, sizeof modes);
 	cr_assert_str_eq(modes, "+imnkl sekrit 25");
-	cr_assert_eq(ch->nbans, 2);
+	cr_assert_eq(ch->nbans, 5, "bans, exceptions and invite exceptions together");
 	cr_assert_str_eq(ch->bans->by, "alice");
 	cr_assert_eq(ch->bans->when, 1700000001);
+	cr_assert_str_eq(ch->excepts->mask, "x!*@*");
+	cr_assert_str_eq(ch->excepts->next->mask, "*!*@good.test");
+	cr_assert_str_eq(ch->invex->mask, "friend!*@*");
+	cr_assert_str_eq(ch->invex->by, "carol");
+	cr_assert_eq(ch->invex->when, 1700000003);
 	cr_assert_str_eq(ch->topic, "the topic");
 	cr_assert_str_eq(ch->topic_by, "carol!u@h.test");
 	cr_assert_eq(ch->topic_time, 1700000002);
@@ -266,6 +277,50 @@ Test(state, snapshot_survives_the_codec)
 	evblob_free(&blob);
 	free(before);
 	free(after);
+}
+
+static void cmode(const char *chan, const char *modes, const char *arg)
+{
+	apply((struct event){ .type = EV_CMODE, .uid = "1BBAAAAAA", .chan = chan, .nargs = 2, .args = { modes, arg } });
+}
+
+/* +e lifts a matching ban, +I matches for +i; both on nick!user@host as
+ * the apply layer knows it, one bound for the three lists together. */
+Test(state, exceptions_lift_bans_and_share_the_bound)
+{
+	srv.cfg.max_bans = 4;
+	node("two.test", "1BB");
+	user("1BBAAAAAA", "alice", "+");
+	user("1BBAAAAAB", "bob", "+");
+	join("1BBAAAAAA", "#c", 10);
+	struct channel *ch = channel_find("#c");
+	struct client *bob = nick("bob");
+	cr_assert_not(channel_is_banned(ch, bob));
+	cr_assert_not(channel_is_invex(ch, bob));
+	cmode("#c", "+b", "*!*@h.test");
+	cr_assert(channel_is_banned(ch, bob));
+	cmode("#c", "+e", "alice!*@*");
+	cr_assert(channel_is_banned(ch, bob), "an exception for someone else");
+	cmode("#c", "+e", "bob!u@*");
+	cr_assert_not(channel_is_banned(ch, bob));
+	cmode("#c", "+I", "BOB!*@*");
+	cr_assert(channel_is_invex(ch, bob), "casemapped like bans");
+	cr_assert_eq(ch->nbans, 4);
+	cmode("#c", "+I", "more!*@*");               /* the fifth entry: full */
+	cr_assert_null(ch->invex->next);
+	cmode("#c", "+e", "bob!u@*");                /* a duplicate: nothing */
+	cr_assert_eq(ch->nbans, 4);
+	cmode("#c", "-e", "bob!u@*");
+	cr_assert(channel_is_banned(ch, bob));
+	cmode("#c", "-e", "bob!u@*");                /* absent: nothing */
+	cmode("#c", "-I", "bob!*@*");
+	cr_assert_not(channel_is_invex(ch, bob));
+	cr_assert_eq(ch->nbans, 2);
+	/* an older TS from a peer clears every list */
+	apply((struct event){ .type = EV_CHANTS, .chan = "#c", .ts = 5 });
+	cr_assert_null(ch->bans);
+	cr_assert_null(ch->excepts);
+	cr_assert_eq(ch->nbans, 0);
 }
 
 Test(state, nick_races_are_settled_by_order)
