@@ -81,7 +81,7 @@ struct config {
 	int max_channels;      /* channels per user */
 	int max_members;       /* members per channel, 0 = unlimited */
 	int max_targets;       /* TARGMAX for PRIVMSG/NOTICE */
-	int max_bans;          /* +b list length per channel */
+	int max_bans;          /* +b, +e and +I entries per channel, together */
 	int ping_interval;     /* seconds idle before we PING */
 	int ping_timeout;      /* seconds to wait for the PONG */
 	int registration_timeout;
@@ -94,7 +94,7 @@ struct config {
 	int tls_handshakes_per_ip; /* TLS handshakes in progress per address, 0 = no limit */
 	int nick_rate;         /* nick changes per minute (burst the same), 0 = no limit */
 	int join_rate;         /* JOINs + PARTs per minute (burst the same), 0 = no limit */
-	int max_ban_bytes;     /* ban masks + setters per channel, bytes */
+	int max_ban_bytes;     /* +b/+e/+I masks + setters per channel, bytes */
 	int channel_rate;      /* channels one address may create per minute, 0 = no limit */
 
 

@@ -90,7 +90,7 @@ def eventually(client, command, pattern, timeout=None):
     deadline = time.time() + (timeout or T)
     while True:
         client.send(command)
-        lines = client.collect_until(r" (318|315|366|219|368|324|403|401|442) ", T)
+        lines = client.collect_until(r" (318|315|366|219|368|347|349|324|403|401|442|473|474) ", T)
         for l in lines:
             if re.search(pattern, l):
                 return l
@@ -219,6 +219,32 @@ def test_messages_and_channels_across_nodes():
         seen_by_all((a, b), r":carol!\S+ PART #net :bye")
         b.send("QUIT :gone home")
         a.expect(r":bobby!\S+ QUIT :.*gone home", T)
+
+
+def test_exceptions_across_nodes():
+    """+e/+I set on one node let a JOIN on another node past +b/+i, and
+    are listed there."""
+    with Cluster(n=2) as cl:
+        a = cl.client(0, "alice")
+        b = cl.client(1, "bob")
+        a.join("#x")
+        a.send("MODE #x +ib *!*@*")
+        a.expect(r"MODE #x \+ib \*!\*@\*$", T)
+        # (node 2 must know #x first, or bob's JOIN would create it there)
+        eventually(b, "MODE #x", r" 324 bob #x \+int$")
+        eventually(b, "JOIN #x", r" 473 bob #x ")
+        a.send("MODE #x +I bob")
+        a.expect(r"MODE #x \+I bob!\*@\*$", T)
+        # past +i on node 2: now the ban stops bob
+        eventually(b, "JOIN #x", r" 474 bob #x ")
+        a.send("MODE #x +e *!bob@*")
+        a.expect(r"MODE #x \+e \*!bob@\*$", T)
+        eventually(b, "JOIN #x", r" 366 bob #x ")
+        a.expect(r":bob!\S+ JOIN :?#x", T)
+        a.send("MODE #x +o bob")
+        b.expect(r":alice!\S+ MODE #x \+o bob$", T)
+        eventually(b, "MODE #x e", r"^:irc2\.test 348 bob #x \*!bob@\* alice \d+$")
+        eventually(b, "MODE #x I", r"^:irc2\.test 346 bob #x bob!\*@\* alice \d+$")
 
 
 def test_kill_across_nodes():

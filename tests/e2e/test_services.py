@@ -426,6 +426,46 @@ def test_ts6_rules_older_channel_ts_nick_collision_chghost():
         s.close()
 
 
+def link_until(s, pattern):
+    """Read the hand-driven link until a line matches; that line."""
+    data = ""
+    while True:
+        for line in data.split("\r\n")[:-1]:
+            if re.search(pattern, line):
+                return line
+        chunk = s.recv(4096)
+        assert chunk, data
+        data += chunk.decode(errors="replace")
+
+
+def test_ts6_ban_and_invite_exceptions_both_ways():
+    sport, port = free_port(), free_port()
+    with running(config(sport) % port, port=port) as srv:
+        srv.sport = sport
+        alice = srv.client("alice")
+        alice.join("#l")
+        alice.send("MODE #l +beI x y z")
+        alice.expect(r"MODE #l \+beI x!\*@\* y!\*@\* z!\*@\*$")
+        s, burst = fake_link_up(srv)
+        ts = re.search(r"SJOIN (\d+) #l ", burst).group(1)
+        for letter, mask in (("b", "x"), ("e", "y"), ("I", "z")):
+            assert ":0IR BMASK %s #l %s :%s!*@*\r\n" % (ts, letter, mask) in burst, burst
+        # theirs: a BMASK and a TMODE of each list mode
+        s.sendall((":00B BMASK %s #l e :svc!*@* svc2!*@*\r\n:00B TMODE %s #l +I-e w!*@* y!*@*\r\n"
+                   % (ts, ts)).encode())
+        alice.expect(r"^:services\.test MODE #l \+ee svc!\*@\* svc2!\*@\*$")
+        alice.expect(r"^:services\.test MODE #l \+I-e w!\*@\* y!\*@\*$")
+        alice.send("MODE #l eI")
+        lines = alice.collect_until(r" 347 ")
+        assert sorted(l.split()[4] for l in lines if " 348 " in l) == ["svc!*@*", "svc2!*@*"], lines
+        assert sorted(l.split()[4] for l in lines if " 346 " in l) == ["w!*@*", "z!*@*"], lines
+        # ours reach them as TMODE
+        alice.send("MODE #l +e-I q z")
+        uid = uid_in_burst(burst, "alice")
+        link_until(s, r"^:%s TMODE %s #l \+e-I q!\*@\* z!\*@\*$" % (uid, ts))
+        s.close()
+
+
 # ---- services as users
 
 def notice_from(c, who, pattern):
