@@ -234,7 +234,7 @@ void client_welcome(struct client *c)
 	send_numeric(c, RPL_YOURHOST, ":Your host is %s, running version ircmini-%s",
 	             srv.cfg.name, PACKAGE_VERSION);
 	send_numeric(c, RPL_CREATED, ":This server was created %s", srv.created);
-	send_numeric(c, RPL_MYINFO, "%s ircmini-%s iow biklmnopstv bklov", srv.cfg.name, PACKAGE_VERSION);
+	send_numeric(c, RPL_MYINFO, "%s ircmini-%s iow beIiklmnopstv beIklov", srv.cfg.name, PACKAGE_VERSION);
 	send_isupport(c);
 	send_lusers(c);
 	send_motd(c);
