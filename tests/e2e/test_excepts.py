@@ -154,24 +154,16 @@ def test_invite_exception_lifts_only_invite_only():
         d.join("#c")
         d.send("PART #c")
         d.expect(r"PART #c")
-        # +I is no ban exception, no key and no room past +l
-        a.send("MODE #c +b dave")
-        a.expect(r"MODE #c \+b dave!\*@\*$")
-        d.send("JOIN #c")
-        d.expect(num(474, "dave", r"#c :Cannot join channel \(\+b\)"))
-        a.send("MODE #c -b+k dave sesame")
-        a.expect(r"MODE #c -b\+k dave!\*@\* sesame$")
-        d.send("JOIN #c")
-        d.expect(num(475, "dave", r"#c :Cannot join channel \(\+k\)"))
-        a.send("MODE #c -k+l * 1")
-        a.expect(r"MODE #c -k\+l \* 1$")
-        d.send("JOIN #c")
-        d.expect(num(471, "dave", r"#c :Cannot join channel \(\+l\)"))
-        # and once -I, dave is an outsider to +i like eve
-        a.send("MODE #c -l-I dave")
-        a.expect(r"MODE #c -lI dave!\*@\*$")
-        d.send("JOIN #c")
-        d.expect(num(473, "dave", r"#c :Cannot join channel \(\+i\)"))
+        # +I is no ban exception, no key and no room past +l; and once
+        # -I, dave is an outsider to +i like eve
+        for change, shown, code, mode in (("+b dave", r"\+b dave!\*@\*", 474, "b"),
+                                           ("-b+k dave sesame", r"-b\+k dave!\*@\* sesame", 475, "k"),
+                                           ("-k+l * 1", r"-k\+l \* 1", 471, "l"),
+                                           ("-l-I dave", r"-lI dave!\*@\*", 473, "i")):
+            a.send("MODE #c " + change)
+            a.expect(r"MODE #c %s$" % shown)
+            d.send("JOIN #c")
+            d.expect(num(code, "dave", r"#c :Cannot join channel \(\+%s\)" % mode))
 
 
 CLOAKED = "[cloak]\nenabled = yes\nsecret = excepts-secret-0123\n[limits]\nexempt = 127.0.0.0/8\nflood_burst = 0\n"
