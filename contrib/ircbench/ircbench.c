@@ -887,7 +887,10 @@ static void on_registered(struct client *c)
 			if (O.umode)
 				sendf(c, "MODE %s %s\r\n", c->nick, O.umode);
 		}
-		sendf(c, "JOIN #ib%d\r\nPING :ibr\r\n", c->chan);
+		/* PING :ibr follows the own JOIN's echo: in a cluster the JOIN
+		 * is applied only when it comes back from Redis, after a PING
+		 * the node answers at once (doc/cluster.md) */
+		sendf(c, "JOIN #ib%d\r\n", c->chan);
 		start_more();
 		break;
 	case SC_CHURN:
@@ -944,6 +947,10 @@ static void handle_line(struct client *c, char *p, size_t len)
 		size_t tn;
 		last_param(args, e, &t, &tn);
 		on_pong(c, t, tn);
+		return;
+	}
+	if (c->state == ST_SETUP && cl == 4 && !memcmp(q, "JOIN", 4) && is_own(c, pfx, pfxlen)) {
+		sendf(c, "PING :ibr\r\n");
 		return;
 	}
 	if (O.scenario == SC_CHURN && is_own(c, pfx, pfxlen)) {
