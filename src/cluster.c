@@ -29,18 +29,33 @@
 
 struct cl cl;
 
-/* One appended event, from emit until it comes back in the stream. */
+/* One appended event, from emit until it comes back in the stream. The
+ * queue is in emit (= sequence) order and always three runs: acked by
+ * Redis, sent and not yet answered (from L.ack), not sent yet (from
+ * L.next). Replies come back in the order sent, so the acked run only
+ * grows at its end and a batch's reply acks the pends at L.ack. */
 struct pend {
 	struct pend *next;
 	uint64_t seq;
-	int sent, acked;
+	int acked;
 	char *label;          /* labeled-response, restored when it is applied */
-	int argc;
+	int n;                /* encoded fields and values */
 	const char **argv;
 	size_t *len;
-	char inc[24], seqtext[24];
+	char seqtext[24], ntext[8];
 	char data[];          /* copies of the encoded values */
 };
+
+/* One EVALSHA of the append script: the pends first..last. */
+struct batch {
+	unsigned egen;
+	uint64_t first, last;
+};
+
+/* Per append call at most (Redis runs one script at a time: a long one
+ * delays every node's reads) */
+#define BATCH_EVENTS 256
+#define BATCH_BYTES (256 * 1024)
 
 static struct {
 	int started;
@@ -49,13 +64,17 @@ static struct {
 	int tearing;
 	int backoff_ms;
 	unsigned gen;         /* bumped on reconnect and rejoin: stale XREAD replies are dropped */
+	unsigned egen;        /* bumped whenever unanswered appends are to be sent again */
 	int beat_busy;
 	unsigned long beats;
-	uint64_t seq;
-	struct pend *head, *tail;
+	uint64_t seq;         /* the last sequence number given out */
+	uint64_t acked_seq;   /* every event up to it was acked by Redis */
+	struct pend *head, *tail, *ack, *next;
 	unsigned unacked;
+	int resyncs;          /* NOSCRIPT/GAP recoveries since the last acked append */
 	int rejoin;           /* this node saw its own loss: rejoin outside the callbacks */
 	ev_timer teardown, reconnect, beat, snap, rejoin_timer;
+	ev_prepare flush_w;   /* sends what this loop iteration emitted, as one batch */
 } L;
 
 int cluster_active(void)
@@ -65,6 +84,7 @@ int cluster_active(void)
 
 static void link_down(const char *why);
 static void read_more(void);
+static void flush(void);
 
 /* ---- the outgoing queue */
 
@@ -74,17 +94,11 @@ static void pend_free(struct pend *p)
 	free(p);
 }
 
-static void on_emit_reply(redisAsyncContext *ac, void *reply, void *priv);
-
-static void transmit(struct pend *p)
-{
-	p->sent = 1;
-	redisAsyncCommandArgv(L.cmd, on_emit_reply, (void *)(uintptr_t)p->seq, p->argc, p->argv, p->len);
-}
-
+/* Own events come back in sequence order, and the ones before were
+ * unlinked when they did: the head is the match but for dropped ones. */
 static struct pend *pend_find(uint64_t seq)
 {
-	for (struct pend *p = L.head; p; p = p->next)
+	for (struct pend *p = L.head; p && p->seq <= seq; p = p->next)
 		if (p->seq == seq)
 			return p;
 	return NULL;
@@ -100,6 +114,10 @@ static void pend_unlink(struct pend *p)
 	*pp = p->next;
 	if (L.tail == p)
 		L.tail = prev;
+	if (L.ack == p)
+		L.ack = p->next;
+	if (L.next == p)
+		L.next = p->next;
 	if (!p->acked)
 		L.unacked--;
 	pend_free(p);
@@ -110,8 +128,17 @@ static void queue_clear(void)
 	unsigned n = L.unacked;
 	while (L.head)
 		pend_unlink(L.head);
+	L.egen++;
 	if (n)
 		log_warn("cluster: %u events of the lost incarnation dropped", n);
+}
+
+/* Every unanswered append is to be sent again, in order, from L.ack;
+ * replies to what was sent before are ignored (egen). */
+static void resend_all(void)
+{
+	L.egen++;
+	L.next = L.ack;
 }
 
 static int always_taken(int type)
@@ -138,27 +165,22 @@ void cluster_emit(struct event *ev)
 	size_t bytes = 0;
 	for (int i = 0; i < e.n; i++)
 		bytes += e.len[i];
-	int argc = 9 + e.n;
-	struct pend *p = calloc(1, sizeof *p + bytes + (size_t)argc * (sizeof(char *) + sizeof(size_t)) + 16);
+	struct pend *p = calloc(1, sizeof *p + bytes + (size_t)e.n * (sizeof(char *) + sizeof(size_t)) + 16);
 	if (!p) {
 		log_error("cluster: out of memory: event %d dropped", ev->type);
 		return;
 	}
 	p->seq = ++L.seq;
-	p->argc = argc;
+	p->n = e.n;
 	p->argv = (const char **)(void *)(p->data + ((bytes + 15) & ~(size_t)7));
-	p->len = (size_t *)(void *)(p->argv + argc);
-	snprintf(p->inc, sizeof p->inc, "%s", cl.inc);
+	p->len = (size_t *)(void *)(p->argv + e.n);
 	snprintf(p->seqtext, sizeof p->seqtext, "%" PRIu64, p->seq);
-	const char *fixed[9] = { "EVAL", cl_lua_emit, "3", cl.k.nodes, cl.k.seq, cl.k.log,
-	                         srv.cfg.name, p->inc, p->seqtext };
-	for (int i = 0; i < 9; i++)
-		p->argv[i] = fixed[i], p->len[i] = strlen(fixed[i]);
+	snprintf(p->ntext, sizeof p->ntext, "%d", e.n);
 	char *d = p->data;
 	for (int i = 0; i < e.n; i++) {
 		memcpy(d, e.f[i], e.len[i]);
-		p->argv[9 + i] = d;
-		p->len[9 + i] = e.len[i];
+		p->argv[i] = d;
+		p->len[i] = e.len[i];
 		d += e.len[i];
 	}
 	if (ev->label)
@@ -168,42 +190,143 @@ void cluster_emit(struct event *ev)
 	else
 		L.head = p;
 	L.tail = p;
+	if (!L.ack)
+		L.ack = p;
+	if (!L.next)
+		L.next = p;
 	L.unacked++;
-	if (L.up)
-		transmit(p);
+	if (L.up && !ev_is_active(&L.flush_w))
+		ev_prepare_start(srv.loop, &L.flush_w);
+}
+
+static void on_emit_reply(redisAsyncContext *ac, void *reply, void *priv);
+
+/* Send the unsent pends, in batches: one script call appends a batch in
+ * order, each event unless its sequence number is in already. */
+static void flush(void)
+{
+	static const char **av;
+	static size_t *al, cap;
+	char base[24];
+	while (L.up && L.cmd && L.next) {
+		snprintf(base, sizeof base, "%" PRIu64, L.acked_seq);
+		const char *fixed[] = { "EVALSHA", cl.emit_sha, "3", cl.k.nodes, cl.k.seq, cl.k.log,
+		                        srv.cfg.name, cl.inc, base };
+		size_t argc = 0, bytes = 0;
+		int events = 0;
+		struct pend *p = L.next, *last = NULL;
+		for (; p && events < BATCH_EVENTS && bytes < BATCH_BYTES; p = p->next, events++) {
+			size_t need = (argc ? argc : 9) + 2 + (size_t)p->n;
+			if (need > cap) {
+				size_t ncap = need * 2 > 4096 ? need * 2 : 4096;
+				const char **nav = realloc(av, ncap * sizeof *av);
+				size_t *nal = nav ? realloc(al, ncap * sizeof *al) : NULL;
+				if (nav)
+					av = nav;
+				if (!nal) {
+					log_error("cluster: out of memory sending events; retrying");
+					return;
+				}
+				al = nal, cap = ncap;
+			}
+			if (!argc)
+				for (; argc < 9; argc++)
+					av[argc] = fixed[argc], al[argc] = strlen(fixed[argc]);
+			av[argc] = p->seqtext, al[argc++] = strlen(p->seqtext);
+			av[argc] = p->ntext, al[argc++] = strlen(p->ntext);
+			for (int i = 0; i < p->n; i++, argc++)
+				av[argc] = p->argv[i], al[argc] = p->len[i], bytes += p->len[i];
+			last = p;
+		}
+		struct batch *b = malloc(sizeof *b);
+		if (!b) {
+			log_error("cluster: out of memory sending events; retrying");
+			return;
+		}
+		b->egen = L.egen;
+		b->first = L.next->seq;
+		b->last = last->seq;
+		L.next = p;
+		redisAsyncCommandArgv(L.cmd, on_emit_reply, b, (int)argc, av, al);
+	}
+}
+
+static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)revents;
+	ev_prepare_stop(loop, w);
+	flush();
+}
+
+static void on_script_load(redisAsyncContext *ac, void *reply, void *priv)
+{
+	redisReply *r = reply;
+	(void)ac; (void)priv;
+	if (!r)
+		return;
+	if (r->type != REDIS_REPLY_STRING) {
+		log_error("cluster: loading the append script: %s", r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
+		link_down("SCRIPT LOAD failed");
+	} else if (strcmp(r->str, cl.emit_sha) != 0) {
+		snprintf(cl.emit_sha, sizeof cl.emit_sha, "%s", r->str);
+	}
+}
+
+/* The append script, known to Redis by its SHA1: loaded on every
+ * connection, before anything is sent on it */
+static void load_script(void)
+{
+	redisAsyncCommand(L.cmd, on_script_load, NULL, "SCRIPT LOAD %s", cl_lua_emit);
 }
 
 static void on_emit_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
 	redisReply *r = reply;
-	struct pend *p = pend_find((uint64_t)(uintptr_t)priv);
-	if (!r || !p)
-		return;   /* disconnected: resent on reconnect */
+	struct batch b = *(struct batch *)priv;
+	(void)ac;
+	free(priv);
+	if (!r || b.egen != L.egen)
+		return;   /* disconnected, or to be sent again: resent in order */
 	if (r->type == REDIS_REPLY_ERROR) {
-		if (strncmp(r->str, "READONLY", 8) == 0 || strncmp(r->str, "LOADING", 7) == 0 ||
-		    strncmp(r->str, "MASTERDOWN", 10) == 0) {
-			p->sent = 0;
-			link_down(r->str);   /* a replica now, or not ready: find the primary again */
+		if (strncmp(r->str, "NOSCRIPT", 8) == 0 || strncmp(r->str, "GAP", 3) == 0) {
+			/* Redis restarted or flushed its scripts (NOSCRIPT), or an
+			 * earlier batch failed that way while this one arrived (GAP:
+			 * the script refuses to append past a missing event): load
+			 * the script, then everything unanswered again, in order */
+			if (++L.resyncs > 8) {
+				link_down(r->str);
+				return;
+			}
+			log_info("cluster: %s: sending %u events again", r->str, L.unacked);
+			resend_all();
+			load_script();
+			flush();
 			return;
 		}
-		log_error("cluster: append refused by Redis: %s (event dropped)", r->str);
-		pend_unlink(p);
+		if (strncmp(r->str, "READONLY", 8) != 0 && strncmp(r->str, "LOADING", 7) != 0 &&
+		    strncmp(r->str, "MASTERDOWN", 10) != 0)
+			log_error("cluster: append refused by Redis: %s (retrying)", r->str);
+		link_down(r->str);   /* a replica now, not ready, or refusing: reconnect, send again */
 		return;
 	}
 	if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
 		/* not live in this incarnation: it was declared lost */
-		int ours = strcmp(p->inc, cl.inc) == 0;
-		pend_unlink(p);
-		if (ours && cl.joined && !L.rejoin) {
+		while (L.ack && L.ack->seq <= b.last)
+			pend_unlink(L.ack);
+		if (cl.joined && !L.rejoin) {
 			log_warn("cluster: Redis says this node was declared lost");
 			L.rejoin = 1;
 			ev_timer_start(srv.loop, &L.rejoin_timer);
 		}
 		return;
 	}
-	p->acked = 1;   /* an ID, or 1: appended before a reconnect */
-	L.unacked--;
-	(void)ac;
+	for (; L.ack && L.ack->seq <= b.last; L.ack = L.ack->next) {
+		L.ack->acked = 1;
+		L.unacked--;
+	}
+	L.acked_seq = b.last;
+	L.resyncs = 0;
+	L.backoff_ms = 0;
 }
 
 /* ---- applying what comes back */
@@ -328,6 +451,7 @@ static void rejoin_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	cl.joined = 0;
 	queue_clear();
+	L.seq = L.acked_seq = 0;   /* the join script starts this incarnation's count at 0 */
 	redisContext *c = cl_locate(err, sizeof err) < 0 ? NULL : cl_sync_connect(err, sizeof err);
 	int rc = c ? cl_reload_and_join(c, err, sizeof err) : -1;
 	if (c)
@@ -353,6 +477,8 @@ static void on_beat(redisAsyncContext *ac, void *reply, void *priv)
 	L.beat_busy = 0;
 	if (!r)
 		return;
+	if (r->type != REDIS_REPLY_ERROR)
+		L.backoff_ms = 0;   /* Redis answers: the next loss starts the backoff afresh */
 	if (r->type == REDIS_REPLY_ERROR)
 		log_error("cluster: heartbeat: %s", r->str);
 	else if (r->type == REDIS_REPLY_INTEGER && r->integer == 0 && cl.joined && !L.rejoin) {
@@ -465,9 +591,7 @@ static void link_down(const char *why)
 	L.up = 0;
 	L.gen++;
 	L.beat_busy = 0;
-	for (struct pend *p = L.head; p; p = p->next)
-		if (!p->acked)
-			p->sent = 0;
+	resend_all();
 	ev_timer_set(&L.teardown, 0., 0.);
 	ev_timer_start(srv.loop, &L.teardown);
 }
@@ -528,10 +652,7 @@ static void on_check(redisAsyncContext *ac, void *reply, void *priv)
 	if (L.backoff_ms)
 		log_info("cluster: Redis at %s%s%d is back; sending %u waiting events", cl.host,
 		         cl.port ? ":" : "", cl.port, L.unacked);
-	L.backoff_ms = 0;
-	for (struct pend *p = L.head; p; p = p->next)
-		if (!p->acked)
-			transmit(p);
+	flush();
 	if (!L.rejoin)
 		read_more();
 	beat_cb(srv.loop, &L.beat, 0);
@@ -567,10 +688,13 @@ static void reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	L.cmd = open_one();
 	L.rd = L.cmd ? open_one() : NULL;
+	if (L.rd)
+		cl_reply_arena(L.rd);
 	if (!L.cmd || !L.rd) {
 		link_down("cannot connect");
 		return;
 	}
+	load_script();
 	redisAsyncCommand(L.cmd, on_check, (void *)(uintptr_t)L.gen, "XREVRANGE %s + - COUNT 1", cl.k.log);
 }
 
@@ -579,6 +703,7 @@ void cl_go(void)
 	ev_init(&L.teardown, teardown_cb);
 	ev_init(&L.reconnect, reconnect_cb);
 	ev_init(&L.rejoin_timer, rejoin_cb);
+	ev_prepare_init(&L.flush_w, flush_cb);
 	ev_timer_init(&L.beat, beat_cb, srv.cfg.heartbeat, srv.cfg.heartbeat);
 	ev_timer_start(srv.loop, &L.beat);
 	double si = srv.cfg.snapshot_interval;

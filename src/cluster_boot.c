@@ -18,16 +18,34 @@
 #include "server.h"
 #include "state.h"
 
-/* Append an event, unless this node is not live in this incarnation (it
- * was declared lost: its events must not follow its loss) or the sequence
- * number was appended already (a resend after a lost reply).
- * KEYS nodes seq log; ARGV node inc seq field value... */
+/* Append a batch of this node's events, in order, unless this node is
+ * not live in this incarnation (it was declared lost: its events must not
+ * follow its loss). An event whose sequence number is in already (a
+ * resend after a lost reply) is skipped; one past a missing number is
+ * refused with GAP (an earlier batch failed, NOSCRIPT say, while this one
+ * got through): the node sends from the missing one again. Up to base
+ * the node had every event acked, so a gap below it is Redis's loss (a
+ * failover, an AOF tail) and accepted, as a single append would have.
+ * Returns 1, or 0 when not live.
+ * KEYS nodes seq log; ARGV node inc base, then per event: seq, count of
+ * fields and values, the fields and values */
 const char *const cl_lua_emit =
 	"if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end\n"
 	"local last = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')\n"
-	"if tonumber(ARGV[3]) <= last then return 1 end\n"
-	"redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])\n"
-	"return redis.call('XADD', KEYS[3], '*', unpack(ARGV, 4))\n";
+	"local top = math.max(last, tonumber(ARGV[3]))\n"
+	"local i = 4\n"
+	"while i <= #ARGV do\n"
+	"  local s, k = tonumber(ARGV[i]), tonumber(ARGV[i + 1])\n"
+	"  if s > top then\n"
+	"    if s ~= top + 1 then break end\n"
+	"    redis.call('XADD', KEYS[3], '*', unpack(ARGV, i + 2, i + 1 + k))\n"
+	"    top = s\n"
+	"  end\n"
+	"  i = i + 2 + k\n"
+	"end\n"
+	"if top > last then redis.call('HSET', KEYS[2], ARGV[1], string.format('%d', top)) end\n"
+	"if i <= #ARGV then return redis.error_reply('GAP after ' .. string.format('%d', top)) end\n"
+	"return 1\n";
 
 /* Heartbeat, and the loss of every node whose heartbeat key lapsed:
  * checked and recorded in one script, so exactly one NODE_LOST per loss.
@@ -279,6 +297,22 @@ static int claim_name(redisContext *c, char *err, size_t errlen)
 	}
 }
 
+/* The append script is sent by its SHA1 (EVALSHA): Redis names it here. */
+static int load_emit_script(redisContext *c, char *err, size_t errlen)
+{
+	redisReply *r = redisCommand(c, "SCRIPT LOAD %s", cl_lua_emit);
+	int rc = failed(c, r, "loading the append script", err, errlen);
+	if (!rc && (r->type != REDIS_REPLY_STRING || r->len >= sizeof cl.emit_sha)) {
+		snprintf(err, errlen, "cluster: SCRIPT LOAD: not a SHA1");
+		rc = -1;
+	}
+	if (!rc)
+		snprintf(cl.emit_sha, sizeof cl.emit_sha, "%s", r->str);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
 static void apply_boot(const struct event *ev, void *arg)
 {
 	cl_deliver((struct event *)ev, 0, arg);
@@ -392,6 +426,8 @@ int cluster_start(char *err, size_t errlen)
 	if (!c)
 		return -1;
 	int rc = check_meta(c, err, errlen);
+	if (!rc)
+		rc = load_emit_script(c, err, errlen);
 	if (!rc)
 		rc = claim_name(c, err, errlen);
 	if (!rc)

@@ -34,6 +34,7 @@ struct cl {
 	int joined;             /* our NODE_UP of this incarnation is applied */
 	char host[256];         /* the primary in use */
 	int port;               /* 0: unix socket */
+	char emit_sha[48];      /* SHA1 of cl_lua_emit, as Redis names it */
 };
 
 extern struct cl cl;
@@ -58,6 +59,9 @@ void cl_deliver(struct event *ev, uint64_t seq, const char *id);
 void cl_entry(const redisReply *e);
 /* Start the async link and the timers (after a successful start). */
 void cl_go(void);
+/* Build this connection's replies in one arena (cluster_reply.c): for
+ * the connection that reads the stream. */
+void cl_reply_arena(redisAsyncContext *ac);
 /* Compare stream IDs: <0, 0, >0. */
 int cl_id_cmp(const char *a, const char *b);
 

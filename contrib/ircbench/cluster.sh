@@ -8,7 +8,8 @@
 #
 # Knobs: NODES ("1 2 3": each count is one run; 1 = a single node without
 # [cluster]), SCENARIOS ("fanout latency channels"), FANOUT_ARGS,
-# LATENCY_ARGS, CHANNELS_ARGS, IRCBENCH. Prints ircbench's result line per
+# LATENCY_ARGS, CHANNELS_ARGS, IRCBENCH, REDIS_STATS (a file: Redis's
+# INFO commandstats and cpu after each cluster run are appended to it). Prints ircbench's result line per
 # run. Every process it starts is stopped by PID on exit.
 set -eu
 IRCMINI=${1:-./src/ircmini}
@@ -79,6 +80,11 @@ run() {   # run N SCENARIO
 	esac
 	# shellcheck disable=SC2086
 	"$IRCBENCH" "$scen" --ports "$ports" --label "$sc-$n-node" --timeout 120 $args 2>>"${BENCH_ERR:-/dev/null}" || true
+	if [ "$n" -gt 1 ] && [ -n "${REDIS_STATS:-}" ]; then
+		# what Redis spent per command (usec_per_call) and its own CPU
+		{ echo "[$sc-$n-node] redis:"; redis-cli -p "$rport" INFO commandstats | grep -E 'evalsha|eval|xread|xadd'
+		  redis-cli -p "$rport" INFO cpu | grep used_cpu_; } | tr -d '\r' >>"$REDIS_STATS"
+	fi
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
 	pids=""

@@ -376,6 +376,85 @@ def test_redis_restarted_with_aof():
         assert "alice" in names and "bob" in names, names
 
 
+def test_scripts_flushed_appends_carry_on():
+    """Appends name their script by SHA1 (EVALSHA): after Redis forgot it
+    (SCRIPT FLUSH, as a restart or a promoted replica would) a node loads
+    it again and sends what was refused, in order, once."""
+    with Cluster(extra="[limits]\nflood_burst = 0\n") as cl:
+        a, b = cl.pair(0, "alice", 1, "bob")
+        assert cl.redis.command("SCRIPT", "FLUSH").startswith(b"+OK")
+        a.send("".join("PRIVMSG #c :f%d\r\n" % i for i in range(300)))
+        got = [re.search(r":f(\d+)$", b.expect(r"PRIVMSG #c :f\d+$", T)).group(1) for _ in range(300)]
+        assert got == [str(i) for i in range(300)], got
+        b.quiet(r"PRIVMSG #c :f", 0.5)
+        assert "NOSCRIPT" in cl.nodes[0].stderr(), cl.nodes[0].stderr()[-2000:]
+
+
+def test_redis_killed_mid_burst_nothing_lost_nor_duplicated():
+    """Batches in flight when Redis dies (appendfsync always: what it
+    acked is on disk) are sent again after the restart: the ones it had
+    appended are skipped, the rest follow, in order."""
+    with Cluster(extra="[limits]\nflood_burst = 0\n") as cl:
+        a, b = cl.pair(0, "alice", 1, "bob")
+        n = 500 if WRAPPER else 1500
+        a.send("".join("PRIVMSG #c :k%d\r\n" % i for i in range(n)))
+        time.sleep(0.02)
+        port, datadir = cl.redis.port, cl.redis.dir
+        cl.redis.proc.kill()
+        cl.redis.proc.wait()
+        time.sleep(0.3)
+        cl.redis = Redis(port, datadir)
+        got = [int(re.search(r":k(\d+)$", b.expect(r"PRIVMSG #c :k\d+$", T + 3)).group(1)) for _ in range(n)]
+        assert got == list(range(n)), [x for i, x in enumerate(got) if x != i][:10]
+        b.quiet(r"PRIVMSG #c :k", 0.5)
+        assert all(nd.proc.poll() is None for nd in cl.nodes)
+
+
+def emit_script():
+    """The append script's Lua, from its C string in cluster_boot.c."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "cluster_boot.c")
+    with open(src) as f:
+        text = f.read()
+    body = re.search(r"cl_lua_emit =\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+);", text).group(1)
+    lits = re.findall(r"\"((?:[^\"\\]|\\.)*)\"", body)
+    return "".join(lits).encode().decode("unicode_escape")
+
+
+def test_append_script_skips_resends_and_refuses_gaps():
+    """The script itself: a resent sequence number is skipped, one past a
+    missing number is refused (GAP) and nothing of its batch appended,
+    a gap up to base (acked, then lost by Redis) is accepted, a node not
+    live in its incarnation appends nothing."""
+    r = Redis()
+    try:
+        lua = emit_script()
+        keys = ("s:nodes", "s:seq", "s:log")
+        r.command("HSET", "s:nodes", "n1", "100")
+
+        def emit(base, *seqs, inc="100"):
+            args = ["EVAL", lua, "3", *keys, "n1", inc, str(base)]
+            for q in seqs:
+                args += [str(q), "4", "t", "x", "q", str(q)]
+            return r.command(*args)
+
+        def log():
+            raw = r.command("XRANGE", "s:log", "-", "+")
+            return [int(x) for x in re.findall(rb"\$1\r\nq\r\n\$\d+\r\n(\d+)\r\n", raw)]
+
+        assert emit(0, 1, 2) == b":1\r\n"
+        assert emit(0, 1, 2, 3) == b":1\r\n"         # 1 and 2 resent: skipped
+        assert log() == [1, 2, 3]
+        assert emit(0, 5, 6).startswith(b"-GAP")       # 4 is missing
+        assert log() == [1, 2, 3]
+        assert emit(4, 5, 6) == b":1\r\n"            # 4 was acked: Redis lost it
+        assert log() == [1, 2, 3, 5, 6]
+        assert emit(6, 7, inc="99") == b":0\r\n"     # an earlier incarnation
+        assert log() == [1, 2, 3, 5, 6]
+        assert r.command("HGET", "s:seq", "n1") == b"$1\r\n6\r\n"
+    finally:
+        r.stop()
+
+
 def test_snapshot_bounds_the_stream_and_bootstraps_a_node():
     with Cluster(extra="snapshot_interval = 1\n[limits]\nflood_burst = 0\n") as cl:
         a = cl.client(0, "alice")
