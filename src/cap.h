@@ -18,6 +18,7 @@ enum {
 	CAP_SASL = 1 << 12,            /* AUTHENTICATE, relayed to services */
 	CAP_ACCOUNT_NOTIFY = 1 << 13,  /* ACCOUNT of peers logging in/out */
 	CAP_ACCOUNT_TAG = 1 << 14,     /* @account= on lines from logged-in users */
+	CAP_CHGHOST = 1 << 15,         /* CHGHOST of peers and self (services vhosts) */
 };
 
 #endif

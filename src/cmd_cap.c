@@ -18,14 +18,14 @@ static const struct {
 } caps[] = {
 	/* account-notify and account-tag only with a services link configured
 	 * (accounts come from services); sasl only while services are linked
-	 * (see available()). chghost is left out: vhosts arrive as CHGHOST
-	 * but ircmini shows them as a QUIT/JOIN-free host change only to
-	 * WHOIS, so it would promise lines that never come. */
+	 * (see available()). chghost too only with services: only they
+	 * change hosts. */
 	{ "account-notify", CAP_ACCOUNT_NOTIFY },
 	{ "account-tag", CAP_ACCOUNT_TAG },
 	{ "away-notify", CAP_AWAY_NOTIFY },
 	{ "batch", CAP_BATCH },
 	{ "cap-notify", CAP_CAP_NOTIFY },
+	{ "chghost", CAP_CHGHOST },
 	{ "echo-message", CAP_ECHO_MESSAGE },
 	{ "extended-join", CAP_EXTENDED_JOIN },
 	{ "invite-notify", CAP_INVITE_NOTIFY },
@@ -46,7 +46,7 @@ static uint32_t available(void)
 	for (size_t i = 0; i < NCAPS; i++)
 		all |= caps[i].bit;
 	if (!srv.cfg.services_name[0])
-		all &= ~(uint32_t)(CAP_ACCOUNT_NOTIFY | CAP_ACCOUNT_TAG);
+		all &= ~(uint32_t)(CAP_ACCOUNT_NOTIFY | CAP_ACCOUNT_TAG | CAP_CHGHOST);
 	if (!ts6_sasl_mechs())
 		all &= ~(uint32_t)CAP_SASL;
 	return all;

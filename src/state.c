@@ -457,13 +457,27 @@ static void apply_login(const struct event *ev)
 		send_numeric(u, RPL_LOGGEDOUT, "%s :You are now logged out", mask);
 }
 
-/* A services vhost: WHOIS, WHO and new lines show it. */
+/* A services vhost: WHOIS, WHO and new lines show it; peers with the
+ * chghost cap are told (from the old mask), the user gets 396 as
+ * solanum sends it. Peers without the cap see the new host on the
+ * user's next line (no QUIT/JOIN dance: it would look like a netsplit). */
 static void apply_chghost(const struct event *ev)
 {
+	char mask[160];
 	struct client *u = state_user(ev, ev->target);
 	if (!u || ev->nargs < 1 || !ev->args[0][0] || strlen(ev->args[0]) > HOST_MAX || strpbrk(ev->args[0], " !@"))
 		return;
+	if (strcmp(u->host, ev->args[0]) == 0)
+		return;
+	client_mask(u, mask, sizeof mask);
 	snprintf(u->host, sizeof u->host, "%s", ev->args[0]);
+	struct fanout f;
+	fanout_init(&f, line_new(":%s CHGHOST %s %s", mask, u->user, u->host));
+	f.need = CAP_CHGHOST;
+	fanout_peers(&f, u, 1);
+	fanout_done(&f);
+	if (!u->remote)
+		send_numeric(u, RPL_HOSTHIDDEN, "%s :is now your displayed host", u->host);
 }
 
 /* Every local user with +w and every local operator: each node reaches

@@ -397,11 +397,26 @@ def test_ts6_rules_older_channel_ts_nick_collision_chghost():
         bob.expect(r"KILL bob :.*Nick collision|ERROR :Closing Link")
         alice.send("WHOIS bob")
         alice.expect(r" 311 alice bob b other.host ")
-        # CHGHOST: a services vhost shows in WHOIS
+        # CHGHOST: a services vhost shows in WHOIS; peers with the chghost
+        # cap hear of it from the old mask, alice gets 396
+        dave = Client(srv.port)
+        dave.send("CAP REQ :chghost")
+        dave.expect(r"CAP \* ACK :chghost$")
+        dave.send("CAP END")
+        dave.register("dave")
+        dave.join("#old")
+        alice.send("WHOIS alice")
+        old_host = re.search(r" 311 alice alice alice (\S+) ", alice.expect(r" 311 alice alice ")).group(1)
         s.sendall((":00B CHGHOST %s :vhost.example\r\n" % a_uid).encode())
         link_sync(s)   # two sockets: the link's line first, then alice's WHOIS
+        alice.expect(r"^:irc\.test 396 alice vhost\.example :is now your displayed host$")
+        dave.expect(r"^:alice!alice@%s CHGHOST alice vhost\.example$" % re.escape(old_host))
         alice.send("WHOIS alice")
         alice.expect(r" 311 alice alice alice vhost.example ")
+        bob_view = srv.client("erin")   # no cap: no CHGHOST line, the new host in replies
+        bob_view.send("WHO alice")
+        bob_view.expect(r" 352 erin \S+ alice vhost\.example ")
+        bob_view.quiet("CHGHOST")
         # services cannot speak for our users
         s.sendall((":%s PRIVMSG #old :forged\r\n" % a_uid).encode())
         link_sync(s)
