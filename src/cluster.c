@@ -74,7 +74,7 @@ static struct {
 	int resyncs;          /* NOSCRIPT/GAP recoveries since the last acked append */
 	int rejoin;           /* this node saw its own loss: rejoin outside the callbacks */
 	ev_timer teardown, reconnect, beat, snap, rejoin_timer;
-	ev_prepare flush_w;   /* sends what this loop iteration emitted, as one batch */
+	ev_prepare flush_w;   /* sends what this loop iteration emitted, in batches */
 } L;
 
 int cluster_active(void)
@@ -195,8 +195,6 @@ void cluster_emit(struct event *ev)
 	if (!L.next)
 		L.next = p;
 	L.unacked++;
-	if (L.up && !ev_is_active(&L.flush_w))
-		ev_prepare_start(srv.loop, &L.flush_w);
 }
 
 static void on_emit_reply(redisAsyncContext *ac, void *reply, void *priv);
@@ -253,9 +251,9 @@ static void flush(void)
 
 static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	(void)revents;
-	ev_prepare_stop(loop, w);
-	flush();
+	(void)loop; (void)w; (void)revents;
+	if (L.next)
+		flush();
 }
 
 static void on_script_load(redisAsyncContext *ac, void *reply, void *priv)
@@ -703,7 +701,14 @@ void cl_go(void)
 	ev_init(&L.teardown, teardown_cb);
 	ev_init(&L.reconnect, reconnect_cb);
 	ev_init(&L.rejoin_timer, rejoin_cb);
+	/* always active, and last of the prepare watchers: what conn.c's
+	 * prepare pass emits (lines held back for fairness, the QUITs of
+	 * closed connections) goes out in the same pass, before the loop
+	 * sleeps; a watcher started from inside that pass would wait for the
+	 * next wakeup */
 	ev_prepare_init(&L.flush_w, flush_cb);
+	ev_set_priority(&L.flush_w, EV_MINPRI);
+	ev_prepare_start(srv.loop, &L.flush_w);
 	ev_timer_init(&L.beat, beat_cb, srv.cfg.heartbeat, srv.cfg.heartbeat);
 	ev_timer_start(srv.loop, &L.beat);
 	double si = srv.cfg.snapshot_interval;
