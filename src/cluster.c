@@ -206,7 +206,9 @@ static void flush(void)
 	static const char **av;
 	static size_t *al, cap;
 	char base[24];
-	while (L.up && L.cmd && L.next) {
+	/* not while a rejoin is due: what waits belongs to the incarnation
+	 * being given up, and goes with it */
+	while (L.up && L.cmd && L.next && !L.rejoin) {
 		snprintf(base, sizeof base, "%" PRIu64, L.acked_seq);
 		const char *fixed[] = { "EVALSHA", cl.emit_sha, "3", cl.k.nodes, cl.k.seq, cl.k.log,
 		                        srv.cfg.name, cl.inc, base };
