@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
 #include "match.h"
 #include "server.h"
 #include "stats.h"
@@ -113,6 +114,8 @@ const struct ban *channel_list_head(const struct channel *ch, char mode)
 
 static void free_channel(struct channel *ch)
 {
+	if (ch->list_cursors)
+		list_channel_gone(ch);
 	HASH_DEL(srv.channels, ch);
 	srv.nchannels--;
 	for (const char *l = CHAN_LIST_MODES; *l; l++) {

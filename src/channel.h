@@ -72,6 +72,7 @@ struct channel {
 	unsigned nbans;            /* entries of all three: one bound, [limits] max_bans */
 	unsigned long join_line;   /* the JOIN line that last handled it (cmd_channel.c) */
 	struct invite *invites;
+	unsigned list_cursors;     /* LISTs in progress paused here (list.h) */
 };
 
 struct channel *channel_find(const char *name);

@@ -20,6 +20,7 @@
 #include "server.h"
 #include "state.h"
 #include "tls.h"
+#include "list.h"
 #include "ts6.h"
 #include "listener.h"
 #include "wsconn.h"
@@ -369,6 +370,7 @@ static void on_closed(struct conn *conn, const char *reason)
 	char ip[NETADDR_TEXT];
 	log_conn(LOG_INFO, "disconnected %s@%s (%s)", c->nick[0] ? c->nick : "*", client_ip(c, ip), reason);
 	ts6_client_gone(c);
+	list_cancel(c);
 	if (client_registered(c)) {
 		struct event ev = { .type = EV_QUIT, .uid = c->uid, .u_hint = c, .text = reason };
 		event_emit(&ev);
@@ -401,6 +403,7 @@ void client_init_conn_handlers(void)
 		.timeout = on_timeout,
 		.closed = on_closed,
 		.release = on_release,
+		.drained = list_drained,
 	};
 	conn_init(srv.loop, &h);
 	ws_init(&srv.cfg, on_forwarded, conn_address);

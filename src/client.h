@@ -41,6 +41,7 @@ enum {
 
 struct member;
 struct node;
+struct safelist;
 
 /* A user of the network. Local: it has its connection (`conn`, first, so a
  * struct conn * is a struct client *). Remote: it belongs to another node
@@ -62,6 +63,7 @@ struct client {
 	char *account;             /* services account logged in to, NULL = none */
 	struct member *chans;      /* this client's memberships */
 	struct invite *invites;    /* invitations held (channel.h), newest first */
+	struct safelist *listing;  /* a LIST in progress (list.h), or NULL */
 	unsigned long epoch;
 	time_t signon;
 	time_t last_msg;           /* for WHOIS idle */

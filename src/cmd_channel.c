@@ -1,4 +1,4 @@
-/* cmd_channel.c - JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE. */
+/* cmd_channel.c - JOIN, PART, TOPIC, NAMES, KICK, INVITE (LIST: cmd_list.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,26 +8,11 @@
 #include "channel.h"
 #include "commands.h"
 #include "match.h"
+#include "message.h"
 #include "numeric.h"
 #include "send.h"
 #include "server.h"
 #include "stats.h"
-
-/* Split a comma list in place; returns the next item or NULL. */
-static char *next_item(char **cursor)
-{
-	char *s = *cursor;
-	if (!s)
-		return NULL;
-	char *comma = strchr(s, ',');
-	if (comma) {
-		*comma = '\0';
-		*cursor = comma + 1;
-	} else {
-		*cursor = NULL;
-	}
-	return s;
-}
 
 void send_topic(struct client *c, struct channel *ch)
 {
@@ -158,8 +143,8 @@ HANDLER(cmd_join)
 		return;
 	}
 	join_line++;
-	while ((name = next_item(&names)))
-		if (join_one(c, name, next_item(&keys)) < 0)
+	while ((name = msg_next_item(&names)))
+		if (join_one(c, name, msg_next_item(&keys)) < 0)
 			break;
 }
 
@@ -168,7 +153,7 @@ HANDLER(cmd_part)
 	char *names = m->params[0], *name;
 	const char *reason = m->nparams > 1 ? m->params[1] : NULL;
 
-	while ((name = next_item(&names))) {
+	while ((name = msg_next_item(&names))) {
 		struct channel *ch = channel_find_for(name, c);
 		if (!ch) {
 			send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
@@ -243,7 +228,7 @@ HANDLER(cmd_names)
 		snprintf(list, sizeof list, "*");
 	int several = strchr(m->params[0], ',') != NULL;
 	char *names = m->params[0], *name;
-	while ((name = next_item(&names))) {
+	while ((name = msg_next_item(&names))) {
 		struct channel *ch = channel_find(name);
 		int visible = ch && channel_visible_to(ch, c);
 		if (several) {
@@ -257,113 +242,6 @@ HANDLER(cmd_names)
 	}
 	if (several)
 		send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", list);
-}
-
-static void list_one(struct client *c, struct channel *ch)
-{
-	if (!channel_visible_to(ch, c))
-		return;
-	send_numeric(c, RPL_LIST, "%s %u :%s", ch->name, ch->nmembers, ch->topic ? ch->topic : "");
-}
-
-/* ELIST=CMNTU: ">n"/"<n" users, "C>n"/"C<n" created more/less than n
- * minutes ago, "T>n"/"T<n" topic set more/less than n minutes ago, masks
- * and "!mask". All conditions must hold; masks: any one of them. */
-struct list_filter {
-	long min_users, max_users;          /* -1: none */
-	long c_older, c_newer, t_older, t_newer; /* minutes, -1: none */
-	const char *no[8];
-	int nno, nyes;
-	const char *yes_masks[8];
-};
-
-static int list_filter_parse(struct list_filter *f, char *items)
-{
-	memset(f, 0, sizeof *f);
-	f->min_users = f->max_users = f->c_older = f->c_newer = f->t_older = f->t_newer = -1;
-	int any = 0;
-	char *item;
-	while ((item = next_item(&items))) {
-		char *end;
-		long v;
-		if ((item[0] == '>' || item[0] == '<') && (v = strtol(item + 1, &end, 10)) >= 0 && !*end && item[1]) {
-			*(item[0] == '>' ? &f->min_users : &f->max_users) = v;
-		} else if ((item[0] == 'C' || item[0] == 'T') && (item[1] == '>' || item[1] == '<') && item[2] &&
-		           (v = strtol(item + 2, &end, 10)) >= 0 && !*end) {
-			long *older = item[0] == 'C' ? &f->c_older : &f->t_older;
-			long *newer = item[0] == 'C' ? &f->c_newer : &f->t_newer;
-			*(item[1] == '>' ? older : newer) = v;
-		} else if (item[0] == '!' && item[1]) {
-			if (f->nno < 8)
-				f->no[f->nno++] = item + 1;
-		} else if (strpbrk(item, "*?")) {
-			if (f->nyes < 8)
-				f->yes_masks[f->nyes++] = item;
-		} else {
-			return 0;   /* a channel name: the plain form */
-		}
-		any = 1;
-	}
-	return any;
-}
-
-static int list_filter_ok(const struct list_filter *f, const struct channel *ch, time_t now)
-{
-	if (f->min_users >= 0 && ch->nmembers <= (unsigned long)f->min_users)
-		return 0;
-	if (f->max_users >= 0 && ch->nmembers >= (unsigned long)f->max_users)
-		return 0;
-	long age = (long)(now - ch->created) / 60, tage = ch->topic ? (long)(now - ch->topic_time) / 60 : -1;
-	if ((f->c_older >= 0 && age <= f->c_older) || (f->c_newer >= 0 && age >= f->c_newer))
-		return 0;
-	if ((f->t_older >= 0 && (tage < 0 || tage <= f->t_older)) || (f->t_newer >= 0 && (tage < 0 || tage >= f->t_newer)))
-		return 0;
-	for (int i = 0; i < f->nno; i++)
-		if (match_glob(srv.cfg.casemapping, f->no[i], ch->name))
-			return 0;
-	if (!f->nyes)
-		return 1;
-	for (int i = 0; i < f->nyes; i++)
-		if (match_glob(srv.cfg.casemapping, f->yes_masks[i], ch->name))
-			return 1;
-	return 0;
-}
-
-HANDLER(cmd_list)
-{
-	send_numeric(c, RPL_LISTSTART, "Channel :Users  Name");
-	struct list_filter f;
-	char copy[512];
-	snprintf(copy, sizeof copy, "%s", m->nparams > 0 ? m->params[0] : "");
-	int filtered = m->nparams > 0 && m->params[0][0] && list_filter_parse(&f, copy);
-	if (filtered) {
-		/* one walk of the table, bounded per pass like NAMES */
-		time_t now = time(NULL);
-		struct channel *ch, *tmp;
-		HASH_ITER(hh, srv.channels, ch, tmp) {
-			if (c->conn.flags & CONN_DEAD)
-				break;
-			work.walk++;
-			if (list_filter_ok(&f, ch, now))
-				list_one(c, ch);
-		}
-	} else if (m->nparams > 0 && m->params[0][0]) {
-		char *names = m->params[0], *name;
-		while ((name = next_item(&names))) {
-			struct channel *ch = channel_find(name);
-			if (ch)
-				list_one(c, ch);
-		}
-	} else {
-		struct channel *ch, *tmp;
-		HASH_ITER(hh, srv.channels, ch, tmp) {
-			if (c->conn.flags & CONN_DEAD)
-				break;   /* as in NAMES */
-			work.walk++;
-			list_one(c, ch);
-		}
-	}
-	send_numeric(c, RPL_LISTEND, ":End of /LIST");
 }
 
 /* The channel `name` if c may kick there; otherwise NULL, error sent. */
@@ -426,12 +304,12 @@ HANDLER(cmd_kick)
 	         m->nparams > 2 && m->params[2][0] ? m->params[2] : c->nick);
 	if (nch == 1) {
 		struct channel *ch = kick_channel(c, chans);
-		while (ch && (nick = next_item(&nicks)))
+		while (ch && (nick = msg_next_item(&nicks)))
 			if (kick_one(c, ch, nick, reason))
 				return;  /* the channel is gone */
 		return;
 	}
-	while ((name = next_item(&chans)) && (nick = next_item(&nicks))) {
+	while ((name = msg_next_item(&chans)) && (nick = msg_next_item(&nicks))) {
 		struct channel *ch = kick_channel(c, name);
 		if (ch)
 			kick_one(c, ch, nick, reason);

@@ -38,6 +38,7 @@ void send_isupport(struct client *c)
 	snprintf(tok[n++], 128, "NETWORK=%s", k->network);
 	snprintf(tok[n++], 128, "NICKLEN=%d", k->nicklen);
 	snprintf(tok[n++], 128, "PREFIX=(ov)@+");
+	snprintf(tok[n++], 128, "SAFELIST");
 	snprintf(tok[n++], 128, "TARGMAX=PRIVMSG:%d,NOTICE:%d,JOIN:,PART:,KICK:,NAMES:,LIST:,WHOIS:%d",
 	         k->max_targets, k->max_targets, k->max_targets);
 	snprintf(tok[n++], 128, "TOPICLEN=%d", k->topiclen);

@@ -30,8 +30,9 @@ HANDLER(cmd_stats)
 			send_numeric(c, ERR_NOPRIVILEGES, ":Permission Denied- You're not an IRC operator");
 			return;
 		}
-		send_numeric(c, RPL_STATSDEBUG, "w :match=%llu walk=%llu overlap=%llu invites=%llu bans=%llu crypt=%llu",
-		             match_steps, work.walk, work.overlap, work.invites, work.bans, work.crypts);
+		send_numeric(c, RPL_STATSDEBUG, "w :match=%llu walk=%llu overlap=%llu invites=%llu bans=%llu crypt=%llu list=%llu",
+		             match_steps, work.walk, work.overlap, work.invites, work.bans, work.crypts,
+		             work.list_slices);
 	}
 	send_numeric(c, RPL_ENDOFSTATS, "%c :End of /STATS report", letter);
 }

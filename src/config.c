@@ -73,6 +73,7 @@ void config_defaults(struct config *cfg)
 	cfg->join_rate = 120;        /* a 50-channel autojoin, and parting them all, fit */
 	cfg->max_ban_bytes = 6144;   /* 60 bans of a 20-byte mask and a 80-byte setter */
 	cfg->channel_rate = 100;
+	cfg->list_chunk = 1000;
 
 	cfg->heartbeat = 2;
 	cfg->node_timeout = 10;
@@ -422,6 +423,7 @@ static int on_limits(struct parse_state *st, const char *s, const char *n, const
 		{ "join_rate", offsetof(struct config, join_rate), 0, 100000 },
 		{ "max_ban_bytes", offsetof(struct config, max_ban_bytes), 256, 10000000 },
 		{ "channel_rate", offsetof(struct config, channel_rate), 0, 100000 },
+		{ "list_chunk", offsetof(struct config, list_chunk), 1, 1000000 },
 	};
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
 		if (strcmp(n, ints[i].key) == 0)

@@ -96,6 +96,7 @@ struct config {
 	int join_rate;         /* JOINs + PARTs per minute (burst the same), 0 = no limit */
 	int max_ban_bytes;     /* +b/+e/+I masks + setters per channel, bytes */
 	int channel_rate;      /* channels one address may create per minute, 0 = no limit */
+	int list_chunk;        /* channels one LIST looks at per loop pass (cmd_list.c) */
 
 
 	/* [services]: the Atheme link (doc/services.md) */

@@ -53,7 +53,12 @@ static struct conn *dead_head;
 static struct connvec throttled;
 /* connections with complete lines left over after their quota */
 static struct connvec backlog;
-static ev_idle backlog_w;   /* active while backlog is non-empty: no sleeping */
+static ev_idle backlog_w;   /* active while backlog or drainers have work: no sleeping */
+/* connections waiting for their queue to drain (conn_when_drained) */
+static struct connvec drainers;
+/* a drainer is served once its queue is below this: the kernel buffer
+ * holds the rest, and a slow reader holds no more than this + a slice */
+#define DRAIN_LOW 16384
 
 static struct conn *thead[TL_COUNT], *ttail[TL_COUNT];
 
@@ -681,6 +686,8 @@ static void release(struct conn *c)
 		cv_drop(&backlog, c);
 	if (c->flags & CONN_THROTTLED)
 		cv_drop(&throttled, c);
+	if (c->flags & CONN_DRAIN)
+		cv_drop(&drainers, c);
 	/* read what the peer already sent, so close() does not answer with a
 	 * RST that could destroy our last lines (the ERROR) in flight */
 	char drain[4096];
@@ -718,6 +725,49 @@ static void run_backlog(void)
 	free(list.v);
 }
 
+size_t conn_drain_low(void)
+{
+	return lim.sendq / 4 < DRAIN_LOW ? lim.sendq / 4 : DRAIN_LOW;
+}
+
+void conn_when_drained(struct conn *c)
+{
+	if (c->flags & (CONN_DRAIN | CONN_DEAD) || !HD(c)->drained)
+		return;
+	if (cv_push(&drainers, c) == 0)
+		c->flags |= CONN_DRAIN;
+}
+
+void conn_drain_cancel(struct conn *c)
+{
+	if (c->flags & CONN_DRAIN) {
+		cv_drop(&drainers, c);
+		c->flags &= (uint16_t)~CONN_DRAIN;
+	}
+}
+
+static int drain_ready(const struct conn *c)
+{
+	return !(c->flags & CONN_DEAD) && c->obytes <= conn_drain_low();
+}
+
+/* One slice for each drainer whose queue went low; the others wait for
+ * their write watcher to empty it. */
+static void run_drainers(void)
+{
+	struct connvec list = cv_take(&drainers);
+	for (size_t i = 0; i < list.n; i++) {
+		struct conn *c = list.v[i];
+		if (!drain_ready(c)) {
+			cv_push(&drainers, c);   /* the dead: the close pass drops it */
+			continue;
+		}
+		c->flags &= (uint16_t)~CONN_DRAIN;
+		HD(c)->drained(c);   /* may ask again: pushed onto the new list */
+	}
+	free(list.v);
+}
+
 static void on_backlog_idle(struct ev_loop *l, ev_idle *w, int revents)
 {
 	(void)l; (void)w; (void)revents;   /* its only job: keep the loop from sleeping */
@@ -728,6 +778,8 @@ static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
 	(void)l; (void)w; (void)revents;
 	if (backlog.n)
 		run_backlog();
+	if (drainers.n)
+		run_drainers();
 	for (;;) {
 		/* 1. quit messages for the dead may queue output (and kill more) */
 		struct conn *closing = NULL;
@@ -760,6 +812,10 @@ static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
 	int live_backlog = 0;
 	for (size_t i = 0; i < backlog.n && !live_backlog; i++)
 		live_backlog = !(backlog.v[i]->flags & CONN_DEAD);
+	/* a drainer the kernel emptied goes on in the next pass, after the
+	 * others' input had its turn */
+	for (size_t i = 0; i < drainers.n && !live_backlog; i++)
+		live_backlog = drain_ready(drainers.v[i]);
 	if (live_backlog)
 		ev_idle_start(loop, &backlog_w);
 	else

@@ -27,6 +27,7 @@ enum {
 	CONN_TLS_WRITE_WANTS_READ = 1 << 6,  /* SSL_write waits for input (handshake) */
 	CONN_BACKLOG = 1 << 7,   /* complete lines left over after this pass's quota */
 	CONN_LINK = 1 << 8,      /* a server link: no flood control, LINK_SENDQ_FACTOR x sendq */
+	CONN_DRAIN = 1 << 9,     /* waits for its queue to drain (conn_when_drained) */
 };
 
 /* A link carries a burst of the whole network: more room than one user. */
@@ -61,6 +62,7 @@ struct conn_handlers {
 	void (*timeout)(struct conn *c, enum conn_tlist which); /* UNREG: reg timeout; ACTIVE: send ping; PINGED: ping timeout */
 	void (*closed)(struct conn *c, const char *reason);    /* before the fd is closed and c freed */
 	void (*release)(struct conn *c);                        /* free the object */
+	void (*drained)(struct conn *c);  /* the queue drained, as conn_when_drained asked */
 };
 
 void conn_init(struct ev_loop *loop, const struct conn_handlers *h);
@@ -82,6 +84,13 @@ void conn_send_shared(struct conn *c, struct sbuf *b);
  * (wsconn.c's frames, its handshake reply). */
 void conn_send_raw(struct conn *c, const char *data, size_t len);
 void conn_send_raw_shared(struct conn *c, struct sbuf *b);
+/* Call h->drained(c) once, in a later loop pass, before that pass's
+ * writes, when c's output queue holds at most conn_drain_low() bytes: a
+ * long reply (LIST) goes out a slice at a time, and neither the loop nor
+ * the queue holds all of it at once. Idempotent; dropped at close. */
+void conn_when_drained(struct conn *c);
+void conn_drain_cancel(struct conn *c);
+size_t conn_drain_low(void);
 /* Close with a reason after the current callback returns. Idempotent. */
 void conn_kill(struct conn *c, const char *reason);
 /* Move to a timeout list (TL_UNREG at connect, TL_ACTIVE when registered). */

@@ -140,3 +140,18 @@ void msg_redact(const char *line, char *out, size_t cap)
 	}
 	snprintf(out, cap, "%s", line);
 }
+
+char *msg_next_item(char **cursor)
+{
+	char *s = *cursor;
+	if (!s)
+		return NULL;
+	char *comma = strchr(s, ',');
+	if (comma) {
+		*comma = '\0';
+		*cursor = comma + 1;
+	} else {
+		*cursor = NULL;
+	}
+	return s;
+}

@@ -41,6 +41,10 @@ size_t msg_build(char *out, size_t max, const char *prefix, const char *command,
  * (its second parameter) and AUTHENTICATE replaced by "***". */
 void msg_redact(const char *line, char *out, size_t cap);
 
+/* Split a comma list in place: the next item (maybe empty) or NULL at
+ * the end; *cursor moves past it. */
+char *msg_next_item(char **cursor);
+
 /* True if `s` may appear as a middle (non-trailing) parameter. */
 int msg_is_middle(const char *s);
 

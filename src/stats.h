@@ -13,6 +13,7 @@ struct work_counters {
 	unsigned long long invites;  /* invite entries looked at when clients leave */
 	unsigned long long bans;     /* bans tried against joining clients */
 	unsigned long long crypts;   /* crypt(3) runs for OPER */
+	unsigned long long list_slices; /* LIST slices run (cmd_list.c): > 1 per LIST = resumed */
 };
 
 extern struct work_counters work;
