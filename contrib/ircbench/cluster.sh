@@ -29,18 +29,22 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {   # a random high port nobody listens on
-	local q
+free_port() {   # a random port nobody listens on, below the ephemeral range
+	# (a node's own connection to Redis, or a client's, may hold any port
+	# there without listening: the listener's bind would fail)
+	local q lo
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 	while :; do
-		q=$((20000 + RANDOM % 40000))
+		q=$((10000 + RANDOM % (lo - 10000)))
 		(exec 3<>"/dev/tcp/127.0.0.1/$q") 2>/dev/null || { echo "$q"; return; }
 	done
 }
 
-wait_port() {
+wait_port() {   # wait_port PORT [LOG]
 	local k=0
 	while ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-		k=$((k + 1)); [ $k -lt 200 ] || { echo "port $1 never opened" >&2; exit 1; }
+		k=$((k + 1))
+		[ $k -lt 200 ] || { echo "port $1 never opened${2:+: $(tail -3 "$2")}" >&2; exit 1; }
 		sleep 0.05
 	done
 }
@@ -69,7 +73,7 @@ run() {   # run N SCENARIO
 		} >"$conf"
 		"$IRCMINI" -c "$conf" 2>"$work/n$i.log" &
 		pids="$pids $!"
-		wait_port "$p"
+		wait_port "$p" "$work/n$i.log"
 		ports="${ports:+$ports,}$p"
 		i=$((i + 1))
 	done
