@@ -9,7 +9,9 @@
 # Knobs: NODES ("1 2 3": each count is one run; 1 = a single node without
 # [cluster]), SCENARIOS ("fanout latency channels"), FANOUT_ARGS,
 # LATENCY_ARGS, CHANNELS_ARGS, IRCBENCH, REDIS_STATS (a file: Redis's
-# INFO commandstats and cpu after each cluster run are appended to it). Prints ircbench's result line per
+# INFO commandstats and cpu and its SLOWLOG (over 1 ms) after each cluster
+# run are appended to it), CLUSTER_EXTRA (more [cluster] lines, \n for
+# newlines, e.g. "snapshot_interval = 1\n"). Prints ircbench's result line per
 # run. Every process it starts is stopped by PID on exit.
 set -eu
 IRCMINI=${1:-./src/ircmini}
@@ -56,7 +58,7 @@ run() {   # run N SCENARIO
 	if [ "$n" -gt 1 ]; then
 		mkdir -p "$work/r$rport"
 		redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/r$rport" --save '' \
-			--appendonly no >"$work/redis.log" 2>&1 &
+			--appendonly no --slowlog-log-slower-than 1000 >"$work/redis.log" 2>&1 &
 		pids="$pids $!"
 		wait_port "$rport"
 	fi
@@ -69,7 +71,7 @@ run() {   # run N SCENARIO
 			printf '[listen]\naddress = 127.0.0.1:%d\n' "$p"
 			printf '[limits]\nmax_clients = 100000\nmax_per_ip = 1000000\nthrottle_connects = 1000000\njoin_rate = 0\nchannel_rate = 0\nnick_rate = 0\nflood_burst = 0\nsendq = 16777216\nmax_channels = 1000\n'
 			printf '%s' "${LIMITS_EXTRA:-}"
-			[ "$n" -gt 1 ] && printf '[cluster]\nredis = 127.0.0.1:%d\nprefix = b%d\n' "$rport" "$rport"
+			[ "$n" -gt 1 ] && printf '[cluster]\nredis = 127.0.0.1:%d\nprefix = b%d\n%b' "$rport" "$rport" "${CLUSTER_EXTRA:-}"
 		} >"$conf"
 		"$IRCMINI" -c "$conf" 2>"$work/n$i.log" &
 		pids="$pids $!"
@@ -87,7 +89,9 @@ run() {   # run N SCENARIO
 	if [ "$n" -gt 1 ] && [ -n "${REDIS_STATS:-}" ]; then
 		# what Redis spent per command (usec_per_call) and its own CPU
 		{ echo "[$sc-$n-node] redis:"; redis-cli -p "$rport" INFO commandstats | grep -E 'evalsha|eval|xread|xadd'
-		  redis-cli -p "$rport" INFO cpu | grep used_cpu_; } | tr -d '\r' >>"$REDIS_STATS"
+		  redis-cli -p "$rport" INFO cpu | grep used_cpu_
+		  echo "slowlog (commands over 1 ms): $(redis-cli -p "$rport" SLOWLOG LEN)"
+		  redis-cli -p "$rport" SLOWLOG GET 5 | tr '\n' ' ' | sed 's/$/\n/'; } | tr -d '\r' >>"$REDIS_STATS"
 	fi
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
