@@ -73,7 +73,7 @@ void config_defaults(struct config *cfg)
 	cfg->join_rate = 120;        /* a 50-channel autojoin, and parting them all, fit */
 	cfg->max_ban_bytes = 6144;   /* 60 bans of a 20-byte mask and a 80-byte setter */
 	cfg->channel_rate = 100;
-	cfg->list_chunk = 1000;
+	cfg->list_chunk = 250;
 
 	cfg->heartbeat = 2;
 	cfg->node_timeout = 10;
