@@ -62,6 +62,9 @@ void cl_go(void);
 /* Build this connection's replies in one arena (cluster_reply.c): for
  * the connection that reads the stream. */
 void cl_reply_arena(redisAsyncContext *ac);
+/* The arena's object functions (for contrib/fuzz/fuzz_clreply.c); one
+ * reader at a time may use them. */
+redisReplyObjectFunctions *cl_reply_functions(void);
 /* Compare stream IDs: <0, 0, >0. */
 int cl_id_cmp(const char *a, const char *b);
 

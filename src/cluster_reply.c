@@ -62,12 +62,14 @@ static void arena_reset(void)
 	}
 }
 
-static void *attach(const redisReadTask *task, redisReply *r)
+/* type: the task's, but for a nil ($-1, *-1), whose task says string
+ * or array */
+static void *attach(const redisReadTask *task, redisReply *r, int type)
 {
 	if (!r)
 		return NULL;
 	memset(r, 0, sizeof *r);
-	r->type = task->type;
+	r->type = type;
 	if (task->parent) {
 		redisReply *parent = task->parent->obj;
 		parent->element[task->idx] = r;
@@ -78,7 +80,7 @@ static void *attach(const redisReadTask *task, redisReply *r)
 static void *make_string(const redisReadTask *task, char *str, size_t len)
 {
 	redisReply *r = arena_alloc(sizeof *r + len + 1);
-	if (!attach(task, r))
+	if (!attach(task, r, task->type))
 		return NULL;
 	r->str = (char *)(r + 1);
 	memcpy(r->str, str, len);
@@ -87,11 +89,19 @@ static void *make_string(const redisReadTask *task, char *str, size_t len)
 	return r;
 }
 
+/* More than any reply on this connection can hold (XREAD COUNT 1000 of
+ * entries of at most 2 x EVCODEC_MAXPAIRS strings): a length past it is
+ * refused before anything is allocated for it, and the reader's error
+ * makes the node reconnect */
+#define MAX_ELEMENTS (1 << 20)
+
 static void *make_array(const redisReadTask *task, int elements)
 {
+	if (elements > MAX_ELEMENTS)
+		return NULL;
 	redisReply *r = arena_alloc(sizeof *r);
 	redisReply **el = elements > 0 ? arena_alloc((size_t)elements * sizeof *el) : NULL;
-	if ((elements > 0 && !el) || !attach(task, r))
+	if ((elements > 0 && !el) || !attach(task, r, REDIS_REPLY_ARRAY))
 		return NULL;
 	if (el)
 		memset(el, 0, (size_t)elements * sizeof *el);
@@ -102,7 +112,7 @@ static void *make_array(const redisReadTask *task, int elements)
 
 static void *make_integer(const redisReadTask *task, long long v)
 {
-	redisReply *r = attach(task, arena_alloc(sizeof(redisReply)));
+	redisReply *r = attach(task, arena_alloc(sizeof(redisReply)), REDIS_REPLY_INTEGER);
 	if (r)
 		r->integer = v;
 	return r;
@@ -110,7 +120,7 @@ static void *make_integer(const redisReadTask *task, long long v)
 
 static void *make_nil(const redisReadTask *task)
 {
-	return attach(task, arena_alloc(sizeof(redisReply)));
+	return attach(task, arena_alloc(sizeof(redisReply)), REDIS_REPLY_NIL);
 }
 
 static void free_reply(void *reply)
@@ -122,6 +132,11 @@ static void free_reply(void *reply)
 static redisReplyObjectFunctions arena_fn = {
 	make_string, make_array, make_integer, make_nil, free_reply,
 };
+
+redisReplyObjectFunctions *cl_reply_functions(void)
+{
+	return &arena_fn;
+}
 
 void cl_reply_arena(redisAsyncContext *ac)
 {

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build the libFuzzer harnesses fuzz_message, fuzz_session, fuzz_ts6, fuzz_evcodec and fuzz_ws.
+# Build the libFuzzer harnesses fuzz_message, fuzz_session, fuzz_ts6, fuzz_evcodec,
+# fuzz_ws, fuzz_bans and (with hiredis) fuzz_clreply.
 #
 #   contrib/fuzz/build.sh [BUILDDIR]
 #
@@ -63,9 +64,12 @@ for src in "$top"/src/*.c; do
 	objs="$objs $obj"
 done
 
-for h in fuzz_message fuzz_session fuzz_ts6 fuzz_evcodec fuzz_ws fuzz_bans; do
+harnesses="fuzz_message fuzz_session fuzz_ts6 fuzz_evcodec fuzz_ws fuzz_bans"
+# the cluster's reply arena exists only in a build with hiredis
+grep -q '^#define HAVE_HIREDIS 1' "$autoconfig" && harnesses="$harnesses fuzz_clreply"
+for h in $harnesses; do
 	echo "  CCLD  $OUT/$h"
 	# shellcheck disable=SC2086
 	$CC $CFLAGS $linkflags $CPPFLAGS "$here/$h.c" $objs $LIBS -o "$OUT/$h"
 done
-echo "built: $OUT/fuzz_message $OUT/fuzz_session $OUT/fuzz_ts6 $OUT/fuzz_evcodec $OUT/fuzz_ws $OUT/fuzz_bans"
+echo "built:$(for h in $harnesses; do printf " %s" "$OUT/$h"; done)"
