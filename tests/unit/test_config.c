@@ -99,6 +99,7 @@ Test(config, defaults_follow_modern_networks)
 	cr_assert_gt(cfg.registration_timeout, 0);
 	cr_assert_geq(cfg.sendq, 4096);
 	cr_assert_geq(cfg.recvq, 1024);
+	cr_assert_eq(cfg.list_chunk, 250);   /* doc/internet.md: measured against 1000 */
 	cr_assert_eq(cfg.nopers, 0);
 	cr_assert_eq(cfg.nlisten, 1);
 	cr_assert_str_eq(cfg.listen[0].text, "127.0.0.1:6667");
@@ -208,6 +209,7 @@ static const struct {
 	{ "join_rate", 0, 100000 },
 	{ "max_ban_bytes", 256, 10000000 },
 	{ "channel_rate", 0, 100000 },
+	{ "list_chunk", 1, 1000000 },
 };
 
 static long limit_value(const char *key)
@@ -233,6 +235,7 @@ static long limit_value(const char *key)
 		{ "tls_handshakes_per_ip", &cfg.tls_handshakes_per_ip },
 		{ "nick_rate", &cfg.nick_rate }, { "join_rate", &cfg.join_rate },
 		{ "max_ban_bytes", &cfg.max_ban_bytes }, { "channel_rate", &cfg.channel_rate },
+		{ "list_chunk", &cfg.list_chunk },
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
 		if (strcmp(f[i].key, key) == 0)
