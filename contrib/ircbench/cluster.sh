@@ -11,7 +11,8 @@
 # LATENCY_ARGS, CHANNELS_ARGS, IRCBENCH, REDIS_STATS (a file: Redis's
 # INFO commandstats and cpu and its SLOWLOG (over 1 ms) after each cluster
 # run are appended to it), CLUSTER_EXTRA (more [cluster] lines, \n for
-# newlines, e.g. "snapshot_interval = 1\n"). Prints ircbench's result line per
+# newlines, e.g. "snapshot_interval = 1\n"), REDIS_UNIX (non-empty: the
+# nodes reach Redis over a unix socket instead of TCP loopback). Prints ircbench's result line per
 # run. Every process it starts is stopped by PID on exit.
 set -eu
 IRCMINI=${1:-./src/ircmini}
@@ -58,10 +59,13 @@ run() {   # run N SCENARIO
 	if [ "$n" -gt 1 ]; then
 		mkdir -p "$work/r$rport"
 		redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/r$rport" --save '' \
-			--appendonly no --slowlog-log-slower-than 1000 >"$work/redis.log" 2>&1 &
+			--appendonly no --slowlog-log-slower-than 1000 \
+			${REDIS_UNIX:+--unixsocket "$work/r$rport/redis.sock"} >"$work/redis.log" 2>&1 &
 		pids="$pids $!"
 		wait_port "$rport"
 	fi
+	raddr=127.0.0.1:$rport
+	[ -z "${REDIS_UNIX:-}" ] || raddr=unix:$work/r$rport/redis.sock
 	i=1
 	while [ $i -le "$n" ]; do
 		p=$(free_port)
@@ -71,7 +75,7 @@ run() {   # run N SCENARIO
 			printf '[listen]\naddress = 127.0.0.1:%d\n' "$p"
 			printf '[limits]\nmax_clients = 100000\nmax_per_ip = 1000000\nthrottle_connects = 1000000\njoin_rate = 0\nchannel_rate = 0\nnick_rate = 0\nflood_burst = 0\nsendq = 16777216\nmax_channels = 1000\n'
 			printf '%s' "${LIMITS_EXTRA:-}"
-			[ "$n" -gt 1 ] && printf '[cluster]\nredis = 127.0.0.1:%d\nprefix = b%d\n%b' "$rport" "$rport" "${CLUSTER_EXTRA:-}"
+			[ "$n" -gt 1 ] && printf '[cluster]\nredis = %s\nprefix = b%d\n%b' "$raddr" "$rport" "${CLUSTER_EXTRA:-}"
 		} >"$conf"
 		"$IRCMINI" -c "$conf" 2>"$work/n$i.log" &
 		pids="$pids $!"
