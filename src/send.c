@@ -329,25 +329,28 @@ void fanout_done(struct fanout *f)
 			sbuf_unref(f->v[i]);
 }
 
-/* The untagged-broadcast API: the caller keeps its reference to b. */
-void send_to_channel(struct channel *ch, struct client *except, struct sbuf *b)
+/* The broadcast API without client tags: the caller keeps its reference
+ * to b. account: the source user's (account-tag), or NULL. */
+void send_to_channel(struct channel *ch, struct client *except, struct sbuf *b, const char *account)
 {
 	if (!b)
 		return;
 	struct fanout f;
 	b->refs++;
 	fanout_init(&f, b);
+	f.account = account;
 	fanout_channel(&f, ch, except);
 	fanout_done(&f);
 }
 
-void send_to_peers(struct client *c, struct sbuf *b, int with_self)
+void send_to_peers(struct client *c, struct sbuf *b, int with_self, const char *account)
 {
 	if (!b)
 		return;
 	struct fanout f;
 	b->refs++;
 	fanout_init(&f, b);
+	f.account = account;
 	fanout_peers(&f, c, with_self);
 	fanout_done(&f);
 }

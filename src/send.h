@@ -16,9 +16,9 @@ void send_numeric(struct client *c, int num, const char *fmt, ...) __attribute__
 /* A shared line for fan-out; caller sbuf_unref()s it after sending. */
 struct sbuf *line_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* To every member except `except` (may be NULL). */
-void send_to_channel(struct channel *ch, struct client *except, struct sbuf *b);
+void send_to_channel(struct channel *ch, struct client *except, struct sbuf *b, const char *account);
 /* To c (if with_self) and every client sharing a channel with c, once each. */
-void send_to_peers(struct client *c, struct sbuf *b, int with_self);
+void send_to_peers(struct client *c, struct sbuf *b, int with_self, const char *account);
 /* One relayed line in the variants its recipients' capabilities call for:
  * with @time (server-time), with the sender's client-only tags
  * (message-tags), with @account (account-tag) and an alternative body

@@ -181,7 +181,7 @@ static void apply_nick(const struct event *ev)
 	struct sbuf *b = line_new(":%s NICK :%s", client_mask(u, mask, sizeof mask), nick);
 	whowas_add(u);
 	client_set_nick(u, nick);
-	send_to_peers(u, b, 1);
+	send_to_peers(u, b, 1, u->account);
 	if (b)
 		sbuf_unref(b);
 }
@@ -191,7 +191,7 @@ void state_user_remove(struct client *u, const char *reason, int quiet)
 	char mask[160];
 	if (!quiet) {
 		struct sbuf *b = line_new(":%s QUIT :%s", client_mask(u, mask, sizeof mask), reason);
-		send_to_peers(u, b, 0);
+		send_to_peers(u, b, 0, u->account);
 		if (b)
 			sbuf_unref(b);
 		whowas_add(u);
@@ -220,6 +220,7 @@ static void apply_kill(const struct event *ev)
 	const char *why = ev->text && ev->text[0] ? ev->text : "No reason";
 	struct fanout f;
 	fanout_init(&f, line_new(":%s KILL %s :%s", state_source(ev, k, mask, sizeof mask), t->nick, why));
+	f.account = k ? k->account : NULL;
 	fanout_to(&f, t);
 	fanout_done(&f);
 	snprintf(reason, sizeof reason, "Killed (%s (%s))", k ? k->nick : ev->node ? ev->node : srv.cfg.name, why);
@@ -293,6 +294,7 @@ static void apply_away(const struct event *ev)
 	client_mask(u, mask, sizeof mask);
 	fanout_init(&f, u->away ? line_new(":%s AWAY :%s", mask, u->away) : line_new(":%s AWAY", mask));
 	f.need = CAP_AWAY_NOTIFY;
+	f.account = u->account;
 	fanout_peers(&f, u, 0);
 	fanout_done(&f);
 }
@@ -311,6 +313,7 @@ static void apply_setname(const struct event *ev)
 	struct fanout f;
 	fanout_init(&f, line_new(":%s SETNAME :%s", client_mask(u, mask, sizeof mask), copy));
 	f.need = CAP_SETNAME;
+	f.account = u->account;
 	fanout_peers(&f, u, 1);
 	fanout_done(&f);
 }
@@ -447,6 +450,7 @@ static void apply_login(const struct event *ev)
 	struct fanout f;
 	fanout_init(&f, line_new(":%s ACCOUNT %s", mask, acct ? acct : "*"));
 	f.need = CAP_ACCOUNT_NOTIFY;
+	f.account = u->account;
 	fanout_peers(&f, u, 1);
 	fanout_done(&f);
 	if (u->remote)
@@ -474,6 +478,7 @@ static void apply_chghost(const struct event *ev)
 	struct fanout f;
 	fanout_init(&f, line_new(":%s CHGHOST %s %s", mask, u->user, u->host));
 	f.need = CAP_CHGHOST;
+	f.account = u->account;
 	fanout_peers(&f, u, 1);
 	fanout_done(&f);
 	if (!u->remote)
@@ -485,12 +490,13 @@ static void apply_chghost(const struct event *ev)
 static void apply_wallops(const struct event *ev)
 {
 	char mask[160];
-	const char *from;
+	const char *from, *account = NULL;
 	if (ev->uid) {
 		struct client *u = state_user(ev, ev->uid);
 		if (!u)
 			return;
 		from = client_mask(u, mask, sizeof mask);
+		account = u->account;
 	} else if (ev->nargs > 0 && ev->args[0][0]) {
 		from = ev->args[0];
 	} else {
@@ -498,6 +504,7 @@ static void apply_wallops(const struct event *ev)
 	}
 	struct fanout f;
 	fanout_init(&f, line_new(":%s WALLOPS :%s", from, ev->text ? ev->text : ""));
+	f.account = account;
 	struct client *t, *tmp;
 	HASH_ITER(hh, srv.nicks, t, tmp)
 		if (!t->remote && client_registered(t) && t->umodes & (UMODE_WALLOPS | UMODE_OPER))

@@ -64,12 +64,14 @@ void state_join(const struct event *ev)
 	f.v[4] = line_new(":%s JOIN %s %s :%s", mask, ch->name, u->account ? u->account : "*",
 	                  u->realname ? u->realname : "");
 	f.alt_cap = CAP_EXTENDED_JOIN;
+	f.account = u->account;
 	fanout_channel(&f, ch, NULL);
 	fanout_done(&f);
 	if (u->away) {
 		/* away-notify: members learn the newcomer is away */
 		fanout_init(&f, line_new(":%s AWAY :%s", mask, u->away));
 		f.need = CAP_AWAY_NOTIFY;
+		f.account = u->account;
 		fanout_channel(&f, ch, u);
 		fanout_done(&f);
 	}
@@ -80,10 +82,11 @@ void state_join(const struct event *ev)
 	}
 }
 
-/* u leaves ch: line b (PART or KICK, taken over) to every member, u included. */
-static void leave(struct channel *ch, struct client *u, struct sbuf *b)
+/* u leaves ch: line b (PART or KICK, taken over) to every member, u
+ * included; account: the source's (the parting user, the kicker). */
+static void leave(struct channel *ch, struct client *u, struct sbuf *b, const char *account)
 {
-	send_to_channel(ch, NULL, b);
+	send_to_channel(ch, NULL, b, account);
 	if (b)
 		sbuf_unref(b);
 	channel_remove(ch, u);
@@ -98,7 +101,7 @@ void state_part(const struct event *ev)
 		return;
 	client_mask(u, mask, sizeof mask);
 	leave(ch, u, ev->text && ev->text[0] ? line_new(":%s PART %s :%s", mask, ch->name, ev->text)
-	                                      : line_new(":%s PART %s", mask, ch->name));
+	                                      : line_new(":%s PART %s", mask, ch->name), u->account);
 }
 
 void state_kick(const struct event *ev)
@@ -110,7 +113,7 @@ void state_kick(const struct event *ev)
 	if (!ch || !channel_member(ch, t))
 		return;  /* gone already: nothing to do, on every node */
 	leave(ch, t, line_new(":%s KICK %s %s :%s", state_source(ev, k, mask, sizeof mask), ch->name,
-	                      t->nick, ev->text ? ev->text : t->nick));
+	                      t->nick, ev->text ? ev->text : t->nick), k ? k->account : NULL);
 }
 
 void state_topic(const struct event *ev)
@@ -128,7 +131,7 @@ void state_topic(const struct event *ev)
 	ch->topic_by = strdup(ev->nargs > 0 ? ev->args[0] : mask);
 	ch->topic_time = (time_t)ev_seconds(ev);
 	struct sbuf *b = line_new(":%s TOPIC %s :%s", mask, ch->name, topic);
-	send_to_channel(ch, NULL, b);
+	send_to_channel(ch, NULL, b, u ? u->account : NULL);
 	if (b)
 		sbuf_unref(b);
 }
@@ -146,6 +149,7 @@ void state_invite(const struct event *ev)
 		return;   /* a snapshot's invitation: no lines */
 	struct fanout f;
 	fanout_init(&f, line_new(":%s INVITE %s :%s", client_mask(u, mask, sizeof mask), t->nick, ch->name));
+	f.account = u->account;
 	fanout_to(&f, t);
 	/* invite-notify: members with the cap; on a +i channel only its ops,
 	 * who could have invited too */
@@ -163,6 +167,7 @@ void state_invite(const struct event *ev)
 struct change {
 	struct channel *ch;
 	const char *source;  /* nick!user@host of the setter, or the node */
+	const char *account; /* the setter's services account (account-tag), or NULL */
 	size_t head;         /* length of ":source MODE #chan " */
 	char flags[64];      /* "+o-v" */
 	size_t nflags;
@@ -176,7 +181,7 @@ static void flush_changes(struct change *chg)
 	if (chg->nflags == 0)
 		return;
 	struct sbuf *b = line_new(":%s MODE %s %s%s", chg->source, chg->ch->name, chg->flags, chg->args);
-	send_to_channel(chg->ch, NULL, b);
+	send_to_channel(chg->ch, NULL, b, chg->account);
 	if (b)
 		sbuf_unref(b);
 	chg->nflags = chg->nargs = 0;
@@ -263,7 +268,8 @@ void state_cmode(const struct event *ev)
 	struct channel *ch = (u || !ev->uid) && ev->nargs > 0 ? chan_of(ev) : NULL;
 	if (!ch)
 		return;
-	struct change chg = { .ch = ch, .source = state_source(ev, u, mask, sizeof mask) };
+	struct change chg = { .ch = ch, .source = state_source(ev, u, mask, sizeof mask),
+	                      .account = u ? u->account : NULL };
 	chg.head = strlen(chg.source) + strlen(ch->name) + 8;  /* ":" " MODE " " " */
 	int plus = 1, argi = 1;
 	for (const char *p = ev->args[0]; *p; p++) {

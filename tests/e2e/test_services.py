@@ -574,6 +574,46 @@ def test_account_notify_extended_join_and_account_tag():
         bob.expect(r":erin!\S+ JOIN #room erin :Test User")
 
 
+
+def test_account_tag_on_every_line_a_logged_in_user_is_the_source_of():
+    """IRCv3 account-tag: "account" goes on every message whose source is a
+    logged-in user (JOIN, MODE, TOPIC, INVITE, AWAY, NICK, KICK, QUIT), not
+    only on PRIVMSG; a client without the capability gets the plain line.
+    (irctest's account_tag testInvite found INVITE untagged.)"""
+    with linked() as srv:
+        g = register_account(srv, "gina", "gina-pw")
+        tom = Client(srv.port)
+        tom.send("CAP REQ :account-tag away-notify invite-notify")
+        tom.expect(r"ACK :account-tag away-notify invite-notify")
+        tom.send("CAP END")
+        tom.register("tom")
+        pat = srv.client("pat")
+        tom.join("#g")
+        pat.join("#g")
+        g.send("JOIN #g")
+        tom.expect(r"^@account=gina :gina!\S+ JOIN #g$")
+        pat.expect(r"^:gina!\S+ JOIN #g$")
+        tom.send("MODE #g +o gina")
+        ned = srv.client("ned")
+        for line, want in (("TOPIC #g :new topic", ":gina!\\S+ TOPIC #g :new topic"),
+                           ("MODE #g +v pat", ":gina!\\S+ MODE #g \\+v pat"),
+                           ("INVITE ned #g", ":gina!\\S+ INVITE ned :#g"),
+                           ("AWAY :out", ":gina!\\S+ AWAY :out"),
+                           ("NICK gina2", ":gina!\\S+ NICK :gina2")):
+            g.send(line)
+            tom.expect("^@account=gina " + want + "$")
+        pat.expect(r"^:gina!\S+ TOPIC #g :new topic$")
+        ned.expect(r"^:gina!\S+ INVITE ned :#g$")
+        pat.expect(r"^:gina!\S+ NICK :gina2$")
+        pat.send("PRIVMSG #g :hi")   # not logged in: no tag
+        tom.expect(r"^:pat!\S+ PRIVMSG #g :hi$")
+        g.send("KICK #g pat :out")
+        tom.expect(r"^@account=gina :gina2!\S+ KICK #g pat :out$")
+        pat.expect(r"^:gina2!\S+ KICK #g pat :out$")
+        g.send("QUIT :bye")
+        tom.expect(r"^@account=gina :gina2!\S+ QUIT :Quit: bye$")
+
+
 def test_chanserv_register_and_op_on_rejoin():
     with linked() as srv:
         f = register_account(srv, "frank", "frank-pw")
