@@ -22,40 +22,7 @@
 #include "server.h"
 #include "state.h"
 
-/* Events not yet acknowledged by Redis, at most (some 30-60 MB of
- * encoded events): beyond it a command is refused with a notice (QUIT and USER are always taken: refusing them
- * would leave a ghost or a half-registered client). */
-#define QUEUE_MAX 100000
-
 struct cl cl;
-
-/* One appended event, from emit until it comes back in the stream. The
- * queue is in emit (= sequence) order and always three runs: acked by
- * Redis, sent and not yet answered (from L.ack), not sent yet (from
- * L.next). Replies come back in the order sent, so the acked run only
- * grows at its end and a batch's reply acks the pends at L.ack. */
-struct pend {
-	struct pend *next;
-	uint64_t seq;
-	int acked;
-	char *label;          /* labeled-response, restored when it is applied */
-	int n;                /* encoded fields and values */
-	const char **argv;
-	size_t *len;
-	char seqtext[24], ntext[8];
-	char data[];          /* copies of the encoded values */
-};
-
-/* One EVALSHA of the append script: the pends first..last. */
-struct batch {
-	unsigned egen;
-	uint64_t first, last;
-};
-
-/* Per append call at most (Redis runs one script at a time: a long one
- * delays every node's reads) */
-#define BATCH_EVENTS 256
-#define BATCH_BYTES (256 * 1024)
 
 static struct {
 	int started;
@@ -64,17 +31,10 @@ static struct {
 	int tearing;
 	int backoff_ms;
 	unsigned gen;         /* bumped on reconnect and rejoin: stale XREAD replies are dropped */
-	unsigned egen;        /* bumped whenever unanswered appends are to be sent again */
 	int beat_busy;
 	unsigned long beats;
-	uint64_t seq;         /* the last sequence number given out */
-	uint64_t acked_seq;   /* every event up to it was acked by Redis */
-	struct pend *head, *tail, *ack, *next;
-	unsigned unacked;
-	int resyncs;          /* NOSCRIPT/GAP recoveries since the last acked append */
 	int rejoin;           /* this node saw its own loss: rejoin outside the callbacks */
 	ev_timer teardown, reconnect, beat, snap, rejoin_timer;
-	ev_prepare flush_w;   /* sends what this loop iteration emitted, in batches */
 } L;
 
 int cluster_active(void)
@@ -84,249 +44,35 @@ int cluster_active(void)
 
 static void link_down(const char *why);
 static void read_more(void);
-static void flush(void);
 
-/* ---- the outgoing queue */
+/* ---- what the queue (cluster_queue.c) asks of the link */
 
-static void pend_free(struct pend *p)
+redisAsyncContext *cl_cmd(void)
 {
-	free(p->label);
-	free(p);
-}
-
-/* Own events come back in sequence order, and the ones before were
- * unlinked when they did: the head is the match but for dropped ones. */
-static struct pend *pend_find(uint64_t seq)
-{
-	for (struct pend *p = L.head; p && p->seq <= seq; p = p->next)
-		if (p->seq == seq)
-			return p;
-	return NULL;
-}
-
-static void pend_unlink(struct pend *p)
-{
-	struct pend **pp = &L.head, *prev = NULL;
-	while (*pp && *pp != p)
-		prev = *pp, pp = &(*pp)->next;
-	if (!*pp)
-		return;
-	*pp = p->next;
-	if (L.tail == p)
-		L.tail = prev;
-	if (L.ack == p)
-		L.ack = p->next;
-	if (L.next == p)
-		L.next = p->next;
-	if (!p->acked)
-		L.unacked--;
-	pend_free(p);
-}
-
-static void queue_clear(void)
-{
-	unsigned n = L.unacked;
-	while (L.head)
-		pend_unlink(L.head);
-	L.egen++;
-	if (n)
-		log_warn("cluster: %u events of the lost incarnation dropped", n);
-}
-
-/* Every unanswered append is to be sent again, in order, from L.ack;
- * replies to what was sent before are ignored (egen). */
-static void resend_all(void)
-{
-	L.egen++;
-	L.next = L.ack;
-}
-
-static int always_taken(int type)
-{
-	return type == EV_QUIT || type == EV_USER;
-}
-
-void cluster_emit(struct event *ev)
-{
-	if (L.unacked >= QUEUE_MAX && !always_taken(ev->type)) {
-		static unsigned long refused;
-		struct client *u = ev->uid ? client_find_uid(ev->uid, 0) : NULL;
-		if (refused++ % 1000 == 0)
-			log_warn("cluster: Redis unreachable and %u events waiting: commands refused "
-			         "(%lu so far)", L.unacked, refused);
-		if (u && !u->remote)
-			send_line(u, ":%s NOTICE %s :*** The network is not reachable right now; "
-			          "your command was not done, try again", srv.cfg.name,
-			          u->nick[0] ? u->nick : "*");
-		return;
-	}
-	struct evenc e;
-	evcodec_encode(ev, L.seq + 1, &e);
-	size_t bytes = 0;
-	for (int i = 0; i < e.n; i++)
-		bytes += e.len[i];
-	struct pend *p = calloc(1, sizeof *p + bytes + (size_t)e.n * (sizeof(char *) + sizeof(size_t)) + 16);
-	if (!p) {
-		log_error("cluster: out of memory: event %d dropped", ev->type);
-		return;
-	}
-	p->seq = ++L.seq;
-	p->n = e.n;
-	p->argv = (const char **)(void *)(p->data + ((bytes + 15) & ~(size_t)7));
-	p->len = (size_t *)(void *)(p->argv + e.n);
-	snprintf(p->seqtext, sizeof p->seqtext, "%" PRIu64, p->seq);
-	snprintf(p->ntext, sizeof p->ntext, "%d", e.n);
-	char *d = p->data;
-	for (int i = 0; i < e.n; i++) {
-		memcpy(d, e.f[i], e.len[i]);
-		p->argv[i] = d;
-		p->len[i] = e.len[i];
-		d += e.len[i];
-	}
-	if (ev->label)
-		p->label = strdup(ev->label);
-	if (L.tail)
-		L.tail->next = p;
-	else
-		L.head = p;
-	L.tail = p;
-	if (!L.ack)
-		L.ack = p;
-	if (!L.next)
-		L.next = p;
-	L.unacked++;
-}
-
-static void on_emit_reply(redisAsyncContext *ac, void *reply, void *priv);
-
-/* Send the unsent pends, in batches: one script call appends a batch in
- * order, each event unless its sequence number is in already. */
-static void flush(void)
-{
-	static const char **av;
-	static size_t *al, cap;
-	char base[24];
 	/* not while a rejoin is due: what waits belongs to the incarnation
 	 * being given up, and goes with it */
-	while (L.up && L.cmd && L.next && !L.rejoin) {
-		snprintf(base, sizeof base, "%" PRIu64, L.acked_seq);
-		const char *fixed[] = { "EVALSHA", cl.emit_sha, "3", cl.k.nodes, cl.k.seq, cl.k.log,
-		                        srv.cfg.name, cl.inc, base };
-		size_t argc = 0, bytes = 0;
-		int events = 0;
-		struct pend *p = L.next, *last = NULL;
-		for (; p && events < BATCH_EVENTS && bytes < BATCH_BYTES; p = p->next, events++) {
-			size_t need = (argc ? argc : 9) + 2 + (size_t)p->n;
-			if (need > cap) {
-				size_t ncap = need * 2 > 4096 ? need * 2 : 4096;
-				const char **nav = realloc(av, ncap * sizeof *av);
-				size_t *nal = nav ? realloc(al, ncap * sizeof *al) : NULL;
-				if (nav)
-					av = nav;
-				if (!nal) {
-					log_error("cluster: out of memory sending events; retrying");
-					return;
-				}
-				al = nal, cap = ncap;
-			}
-			if (!argc)
-				for (; argc < 9; argc++)
-					av[argc] = fixed[argc], al[argc] = strlen(fixed[argc]);
-			av[argc] = p->seqtext, al[argc++] = strlen(p->seqtext);
-			av[argc] = p->ntext, al[argc++] = strlen(p->ntext);
-			for (int i = 0; i < p->n; i++, argc++)
-				av[argc] = p->argv[i], al[argc] = p->len[i], bytes += p->len[i];
-			last = p;
-		}
-		struct batch *b = malloc(sizeof *b);
-		if (!b) {
-			log_error("cluster: out of memory sending events; retrying");
-			return;
-		}
-		b->egen = L.egen;
-		b->first = L.next->seq;
-		b->last = last->seq;
-		L.next = p;
-		redisAsyncCommandArgv(L.cmd, on_emit_reply, b, (int)argc, av, al);
-	}
+	return L.up && !L.rejoin ? L.cmd : NULL;
 }
 
-static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+void cl_link_down(const char *why)
 {
-	(void)loop; (void)w; (void)revents;
-	if (L.next)
-		flush();
+	link_down(why);
 }
 
-static void on_script_load(redisAsyncContext *ac, void *reply, void *priv)
+void cl_link_ok(void)
 {
-	redisReply *r = reply;
-	(void)ac; (void)priv;
-	if (!r)
-		return;
-	if (r->type != REDIS_REPLY_STRING) {
-		log_error("cluster: loading the append script: %s", r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
-		link_down("SCRIPT LOAD failed");
-	} else if (strcmp(r->str, cl.emit_sha) != 0) {
-		snprintf(cl.emit_sha, sizeof cl.emit_sha, "%s", r->str);
-	}
-}
-
-/* The append script, known to Redis by its SHA1: loaded on every
- * connection, before anything is sent on it */
-static void load_script(void)
-{
-	redisAsyncCommand(L.cmd, on_script_load, NULL, "SCRIPT LOAD %s", cl_lua_emit);
-}
-
-static void on_emit_reply(redisAsyncContext *ac, void *reply, void *priv)
-{
-	redisReply *r = reply;
-	struct batch b = *(struct batch *)priv;
-	(void)ac;
-	free(priv);
-	if (!r || b.egen != L.egen)
-		return;   /* disconnected, or to be sent again: resent in order */
-	if (r->type == REDIS_REPLY_ERROR) {
-		if (strncmp(r->str, "NOSCRIPT", 8) == 0 || strncmp(r->str, "GAP", 3) == 0) {
-			/* Redis restarted or flushed its scripts (NOSCRIPT), or an
-			 * earlier batch failed that way while this one arrived (GAP:
-			 * the script refuses to append past a missing event): load
-			 * the script, then everything unanswered again, in order */
-			if (++L.resyncs > 8) {
-				link_down(r->str);
-				return;
-			}
-			log_info("cluster: %s: sending %u events again", r->str, L.unacked);
-			resend_all();
-			load_script();
-			flush();
-			return;
-		}
-		if (strncmp(r->str, "READONLY", 8) != 0 && strncmp(r->str, "LOADING", 7) != 0 &&
-		    strncmp(r->str, "MASTERDOWN", 10) != 0)
-			log_error("cluster: append refused by Redis: %s (retrying)", r->str);
-		link_down(r->str);   /* a replica now, not ready, or refusing: reconnect, send again */
-		return;
-	}
-	if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
-		/* not live in this incarnation: it was declared lost */
-		while (L.ack && L.ack->seq <= b.last)
-			pend_unlink(L.ack);
-		if (cl.joined && !L.rejoin) {
-			log_warn("cluster: Redis says this node was declared lost");
-			L.rejoin = 1;
-			ev_timer_start(srv.loop, &L.rejoin_timer);
-		}
-		return;
-	}
-	for (; L.ack && L.ack->seq <= b.last; L.ack = L.ack->next) {
-		L.ack->acked = 1;
-		L.unacked--;
-	}
-	L.acked_seq = b.last;
-	L.resyncs = 0;
 	L.backoff_ms = 0;
+}
+
+int cl_rejoin_due(void)
+{
+	return L.rejoin;
+}
+
+void cl_rejoin_soon(void)
+{
+	L.rejoin = 1;
+	ev_timer_start(srv.loop, &L.rejoin_timer);
 }
 
 /* ---- applying what comes back */
@@ -335,14 +81,9 @@ void cl_deliver(struct event *ev, uint64_t seq, const char *id)
 {
 	ev->id = id;
 	ev->label = NULL;
-	if (seq && strcmp(ev->node, srv.cfg.name) == 0) {
-		struct pend *p = pend_find(seq);
-		if (p && p->label)
-			ev->label = p->label;
-		/* everything of ours up to it is in the stream: done with it */
-		while (L.head && L.head->seq < seq && L.head->acked)
-			pend_unlink(L.head);
-	}
+	int ours = seq && strcmp(ev->node, srv.cfg.name) == 0;
+	if (ours)
+		ev->label = cl_queue_arrived(seq);
 	if (ev->type == EV_NODE_LOST && ev->nargs > 0) {
 		struct node *n = node_find(ev->args[0]);
 		if (n && ev->ts && n->since && ev->ts != n->since && n != srv.me) {
@@ -355,8 +96,7 @@ void cl_deliver(struct event *ev, uint64_t seq, const char *id)
 			log_warn("cluster: this node was declared lost (%s): closing its clients, rejoining",
 			         ev->text ? ev->text : "");
 			state_apply(ev);   /* local clients get ERROR, their users go */
-			L.rejoin = 1;
-			ev_timer_start(srv.loop, &L.rejoin_timer);
+			cl_rejoin_soon();
 			return;
 		}
 	}
@@ -366,11 +106,8 @@ void cl_deliver(struct event *ev, uint64_t seq, const char *id)
 		cl.joined = 1;
 	}
 	state_apply(ev);
-	if (seq && strcmp(ev->node, srv.cfg.name) == 0) {
-		struct pend *p = pend_find(seq);
-		if (p && p->acked)
-			pend_unlink(p);
-	}
+	if (ours)
+		cl_queue_applied(seq);
 }
 
 void cl_entry(const redisReply *e)
@@ -450,8 +187,7 @@ static void rejoin_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		state_apply(&ev);
 	}
 	cl.joined = 0;
-	queue_clear();
-	L.seq = L.acked_seq = 0;   /* the join script starts this incarnation's count at 0 */
+	cl_queue_clear();
 	redisContext *c = cl_locate(err, sizeof err) < 0 ? NULL : cl_sync_connect(err, sizeof err);
 	int rc = c ? cl_reload_and_join(c, err, sizeof err) : -1;
 	if (c)
@@ -483,8 +219,7 @@ static void on_beat(redisAsyncContext *ac, void *reply, void *priv)
 		log_error("cluster: heartbeat: %s", r->str);
 	else if (r->type == REDIS_REPLY_INTEGER && r->integer == 0 && cl.joined && !L.rejoin) {
 		log_warn("cluster: heartbeat: this node was declared lost");
-		L.rejoin = 1;
-		ev_timer_start(srv.loop, &L.rejoin_timer);
+		cl_rejoin_soon();
 	}
 }
 
@@ -587,11 +322,11 @@ static void link_down(const char *why)
 		return;
 	if (L.up)
 		log_warn("cluster: lost Redis at %s%s%d (%s): %u events wait; reconnecting", cl.host,
-		         cl.port ? ":" : "", cl.port, why, L.unacked);
+		         cl.port ? ":" : "", cl.port, why, cl_queue_waiting());
 	L.up = 0;
 	L.gen++;
 	L.beat_busy = 0;
-	resend_all();
+	cl_queue_resend();
 	ev_timer_set(&L.teardown, 0., 0.);
 	ev_timer_start(srv.loop, &L.teardown);
 }
@@ -644,15 +379,14 @@ static void on_check(redisAsyncContext *ac, void *reply, void *priv)
 		          "(up to %s): they are lost; reconciling to its state", cl.host, cl.port ? ":" : "",
 		          cl.port, last, cl.last_id);
 		L.up = 1;
-		L.rejoin = 1;
-		ev_timer_start(srv.loop, &L.rejoin_timer);
+		cl_rejoin_soon();
 		return;
 	}
 	L.up = 1;
 	if (L.backoff_ms)
 		log_info("cluster: Redis at %s%s%d is back; sending %u waiting events", cl.host,
-		         cl.port ? ":" : "", cl.port, L.unacked);
-	flush();
+		         cl.port ? ":" : "", cl.port, cl_queue_waiting());
+	cl_queue_flush();
 	if (!L.rejoin)
 		read_more();
 	beat_cb(srv.loop, &L.beat, 0);
@@ -694,7 +428,7 @@ static void reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		link_down("cannot connect");
 		return;
 	}
-	load_script();
+	cl_queue_load_script(L.cmd);
 	redisAsyncCommand(L.cmd, on_check, (void *)(uintptr_t)L.gen, "XREVRANGE %s + - COUNT 1", cl.k.log);
 }
 
@@ -703,14 +437,7 @@ void cl_go(void)
 	ev_init(&L.teardown, teardown_cb);
 	ev_init(&L.reconnect, reconnect_cb);
 	ev_init(&L.rejoin_timer, rejoin_cb);
-	/* always active, and last of the prepare watchers: what conn.c's
-	 * prepare pass emits (lines held back for fairness, the QUITs of
-	 * closed connections) goes out in the same pass, before the loop
-	 * sleeps; a watcher started from inside that pass would wait for the
-	 * next wakeup */
-	ev_prepare_init(&L.flush_w, flush_cb);
-	ev_set_priority(&L.flush_w, EV_MINPRI);
-	ev_prepare_start(srv.loop, &L.flush_w);
+	cl_queue_start();
 	ev_timer_init(&L.beat, beat_cb, srv.cfg.heartbeat, srv.cfg.heartbeat);
 	ev_timer_start(srv.loop, &L.beat);
 	double si = srv.cfg.snapshot_interval;

@@ -65,6 +65,23 @@ void cl_reply_arena(redisAsyncContext *ac);
 /* The arena's object functions (for contrib/fuzz/fuzz_clreply.c); one
  * reader at a time may use them. */
 redisReplyObjectFunctions *cl_reply_functions(void);
+/* The outgoing queue (cluster_queue.c). */
+void cl_queue_start(void);                 /* the flush watcher */
+void cl_queue_flush(void);                 /* send what waits, in batches */
+void cl_queue_resend(void);                /* everything unanswered again, in order */
+void cl_queue_clear(void);                 /* drop it all: a new incarnation */
+void cl_queue_load_script(redisAsyncContext *cmd);
+const char *cl_queue_arrived(uint64_t seq); /* our event seq is read back: its label */
+void cl_queue_applied(uint64_t seq);       /* ... and applied */
+unsigned cl_queue_waiting(void);           /* events not yet acked by Redis */
+
+/* What the queue asks of the link (cluster.c). */
+redisAsyncContext *cl_cmd(void);           /* the command connection, NULL while appends must wait */
+void cl_link_down(const char *why);        /* reconnect (and send again) */
+void cl_link_ok(void);                     /* Redis answered: the next loss backs off afresh */
+int cl_rejoin_due(void);
+void cl_rejoin_soon(void);                 /* this node was declared lost: rejoin */
+
 /* Compare stream IDs: <0, 0, >0. */
 int cl_id_cmp(const char *a, const char *b);
 
