@@ -89,9 +89,21 @@ void client_drop_uid(struct client *c)
 	c->uid[0] = '\0';
 }
 
+const char *client_certfp(struct client *c)
+{
+	if (!c->certfp_done && !c->remote && c->conn.tls) {
+		char fp[TLS_CERTFP_LEN + 1];
+		c->certfp_done = 1;
+		if (tls_certfp(c->conn.tls, fp))
+			c->certfp = strdup(fp);   /* out of memory: as if none */
+	}
+	return c->certfp;
+}
+
 void client_free(struct client *c)
 {
 	free(c->account);
+	free(c->certfp);
 	free(c->realname);
 	free(c->away);
 	free(c);
@@ -204,9 +216,10 @@ void client_try_register(struct client *c)
 	}
 	/* the user enters the network when its USER event is applied */
 	c->reg |= REG_PENDING;
+	const char *fp = client_certfp(c);
 	struct event ev = {
 		.type = EV_USER, .uid = c->uid, .u_hint = c, .text = c->realname ? c->realname : "",
-		.nargs = 5, .args = { c->nick, c->user, c->host, "+", ip },
+		.nargs = fp ? 6 : 5, .args = { c->nick, c->user, c->host, "+", ip, fp },
 		.ts = (int64_t)time(NULL),
 	};
 	event_emit(&ev);
@@ -485,7 +498,9 @@ void client_accept(int fd, const struct sockaddr_storage *peer, socklen_t len, i
 	netaddr_group(&group, &addr, srv.cfg.ipv6_prefix);
 	netaddr_text(&group, gtext, sizeof gtext);
 	errno = 0;
-	if (c && tls && !(c->conn.tls = tls_new(fd, gtext))) {
+	/* no certificate request over WebSocket: a browser would ask its user
+	 * to pick one */
+	if (c && tls && !(c->conn.tls = tls_new(fd, gtext, !ws))) {
 		free(c);
 		addrlimit_release(&addr, counted);
 		refuse(fd, ip, errno == EAGAIN ? "Too many TLS handshakes from your host" : "TLS unavailable");

@@ -61,6 +61,7 @@ struct client {
 	char *realname;
 	char *away;
 	char *account;             /* services account logged in to, NULL = none */
+	char *certfp;              /* TLS client certificate fingerprint (tls.h), NULL = none */
 	struct member *chans;      /* this client's memberships */
 	struct invite *invites;    /* invitations held (channel.h), newest first */
 	struct safelist *listing;  /* a LIST in progress (list.h), or NULL */
@@ -78,6 +79,7 @@ struct client {
 	uint8_t sasl;              /* a SASL exchange is in progress (ts6.c) */
 	uint8_t sasl_done;         /* SASL succeeded: 907 on another try */
 	uint8_t oper_fails;        /* failed OPER attempts (cmd_oper.c) */
+	uint8_t certfp_done;       /* certfp looked up (once per connection) */
 	struct bucket nick_rate;   /* [limits] nick_rate (cmd_login.c) */
 	struct bucket join_rate;   /* [limits] join_rate (cmd_channel.c) */
 	uint8_t remote;            /* on another node: no socket */
@@ -116,6 +118,10 @@ void client_free(struct client *c);
 void client_welcome(struct client *c);
 /* Valid per RFC 2812 + Modern IRC, within NICKLEN. */
 int nick_valid(const char *nick);
+/* c's client certificate fingerprint, NULL without one. A local TLS
+ * user's is computed the first time it is asked for (registration or
+ * SASL: after the handshake, since a line came), and kept. */
+const char *client_certfp(struct client *c);
 /* The real address as text, for operators and the log only. */
 const char *client_ip(const struct client *c, char buf[NETADDR_TEXT]);
 /* "nick!user@host" into buf. */

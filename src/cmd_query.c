@@ -232,11 +232,15 @@ HANDLER(cmd_whois)
 			send_numeric(c, RPL_WHOISACCOUNT, "%s %s :is logged in as", t->nick, t->account);
 		if (t->tls)
 			send_numeric(c, 671, "%s :is using a secure connection", t->nick);
-		/* the real address: to operators and to the user themself only */
+		/* the real address and the certificate: to operators and to the
+		 * user themself only */
 		char buf[NETADDR_TEXT];
 		if (c == t || c->umodes & UMODE_OPER) {
 			const char *ip = client_ip(t, buf);
 			send_numeric(c, RPL_WHOISHOST, "%s :is connecting from *@%s %s", t->nick, ip, ip);
+			if (t->certfp)
+				send_numeric(c, RPL_WHOISCERTFP, "%s :has client certificate fingerprint %s",
+				             t->nick, t->certfp);
 		}
 		send_numeric(c, RPL_WHOISIDLE, "%s %lld %lld :seconds idle, signon time", t->nick,
 		             (long long)(time(NULL) - t->last_msg), (long long)t->signon);

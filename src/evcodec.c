@@ -26,7 +26,7 @@ struct rule {
 
 /* Indexed by enum ev_type: the shapes event.h documents. */
 static const struct rule rules[EV_TYPE_MAX] = {
-	[EV_USER] = { 1, F_UID | F_TEXT, F_TS, 5, 5, { A_NICK, A_WORD, A_HOST, A_MODES, A_HOST0 } },
+	[EV_USER] = { 1, F_UID | F_TEXT, F_TS, 5, 6, { A_NICK, A_WORD, A_HOST, A_MODES, A_HOST0 } },
 	[EV_NICK] = { 1, F_UID, F_TS, 1, 1, { A_NICK } },
 	[EV_JOIN] = { 1, F_UID | F_CHAN, F_TS, 0, 1, { A_FLAGS } },
 	[EV_PART] = { 1, F_UID | F_CHAN, F_TEXT, 0, 0, { 0 } },

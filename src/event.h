@@ -32,8 +32,9 @@ struct channel;
 enum ev_type {
 	EV_INVALID = 0,   /* not EV_NONE: libev (ev.h) defines that name */
 	EV_USER = 1,      /* uid appears (registered): args nick, user, host, umodes
-	                   * ("+iwo"), ip; text realname; ts signon. The user
-	                   * belongs to the node whose SID starts the uid. */
+	                   * ("+iwo"), ip, and optional args[5] its TLS client
+	                   * certificate fingerprint; text realname; ts signon. The
+	                   * user belongs to the node whose SID starts the uid. */
 	EV_NICK = 2,      /* uid renames: args[0] new nick; ts nick TS */
 	EV_JOIN = 3,      /* uid joins chan; ts = channel TS if it creates it.
 	                   * Optional args[0]: the member's modes ("o", "ov", "")

@@ -141,6 +141,8 @@ static void apply_user(const struct event *ev)
 			memset(&u->addr, 0, sizeof u->addr);
 		u->realname = realname_dup(ev->text ? ev->text : "");
 		u->reg = REG_NICK | REG_USER;
+		if (ev->nargs > 5)
+			u->certfp = strdup(ev->args[5]);   /* out of memory: as if none */
 	}
 	if (!u->key[0] || strcmp(u->nick, nick) != 0)
 		client_set_nick(u, nick);   /* a new user, or a local one that lost it */

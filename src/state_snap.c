@@ -24,8 +24,9 @@ static void snap_users(void (*out)(const struct event *, void *), void *arg)
 		char ip[NETADDR_TEXT];
 		struct event ev = {
 			.type = EV_USER, .node = u->node->name, .uid = u->uid,
-			.text = u->realname ? u->realname : "", .nargs = 5,
-			.args = { u->nick, u->user, u->host, umodes, u->addr.family ? client_ip(u, ip) : "" },
+			.text = u->realname ? u->realname : "", .nargs = u->certfp ? 6 : 5,
+			.args = { u->nick, u->user, u->host, umodes, u->addr.family ? client_ip(u, ip) : "",
+			          u->certfp },
 			.ts = (int64_t)u->signon,
 		};
 		out(&ev, arg);

@@ -367,8 +367,11 @@ int ts6_sasl_send(struct client *c, char mode, const char *data)
 		ts6_send(":%s ENCAP * SASL %s * H %s %s%s", srv.cfg.sid, c->uid, c->host, c->host,
 		         c->tls ? " S" : " P");
 	}
-	ts6_send(":%s ENCAP %s SASL %s %s %c %s", srv.cfg.sid, s->agent[0] ? ts6_peer_name : "*",
-	         c->uid, s->agent[0] ? s->agent : "*", mode, data);
+	/* S carries the certificate fingerprint after the mechanism, as in
+	 * solanum: Atheme's saslserv keeps it for EXTERNAL */
+	const char *fp = mode == 'S' ? client_certfp(c) : NULL;
+	ts6_send(":%s ENCAP %s SASL %s %s %c %s%s%s", srv.cfg.sid, s->agent[0] ? ts6_peer_name : "*",
+	         c->uid, s->agent[0] ? s->agent : "*", mode, data, fp ? " " : "", fp ? fp : "");
 	if (mode == 'D') {
 		HASH_DEL(sessions, s);
 		free(s);

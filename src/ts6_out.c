@@ -51,6 +51,9 @@ static void send_euid(const struct client *u)
 	ts6_send(":%.3s EUID %s 1 %lld %s %s %s %s %s * %s :%s", u->uid, u->nick, (long long)u->signon, modes,
 	         u->user, u->host, strchr(u->host, '.') || strchr(u->host, ':') ? u->host : "0", u->uid,
 	         u->account ? u->account : "*", u->realname ? u->realname : "");
+	/* as solanum: for NickServ CERT and services' idea of who is who */
+	if (u->certfp)
+		ts6_send(":%s ENCAP * CERTFP :%s", u->uid, u->certfp);
 }
 
 /* A channel's modes as TS6 "+ntk key" without the member statuses. */

@@ -39,6 +39,8 @@ loadmodule "modules/chanserv/register";
 loadmodule "modules/chanserv/op";
 loadmodule "modules/saslserv/main";
 loadmodule "modules/saslserv/plain";
+loadmodule "modules/saslserv/external";
+loadmodule "modules/nickserv/cert";
 """
 
 
@@ -112,24 +114,26 @@ general { commit_interval = 5; flood_msgs = 0; ratelimit_uses = 0; };
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def config(sport):
+def config(sport, listen="", extra=""):
+    """listen: more [listen] lines; extra: more sections."""
     return ("[server]\nname = irc.test\nnetwork = TestNet\nsid = 0IR\n"
-            "[listen]\naddress = 127.0.0.1:%%d\nservices = 127.0.0.1:%d\n"
-            "[services]\nname = %s\nsend_password = %s\nreceive_password = %s\n"
-            % (sport, SERVICES, SEND, RECEIVE))
+            "[listen]\naddress = 127.0.0.1:%%d\nservices = 127.0.0.1:%d\n%s"
+            "[services]\nname = %s\nsend_password = %s\nreceive_password = %s\n%s"
+            % (sport, listen.replace("%", "%%"), SERVICES, SEND, RECEIVE, extra.replace("%", "%%")))
 
 
 class linked:
     """ircmini with a services listener and Atheme linked to it."""
 
-    def __init__(self, wait=True, **atheme_kw):
+    def __init__(self, wait=True, listen="", extra="", **atheme_kw):
         self.sport = free_port()
         self.port = free_port()
         self.wait = wait
+        self.listen, self.extra = listen, extra
         self.atheme_kw = atheme_kw
 
     def __enter__(self):
-        self.run = running(config(self.sport) % self.port, port=self.port)
+        self.run = running(config(self.sport, self.listen, self.extra) % self.port, port=self.port)
         self.srv = self.run.__enter__()
         self.srv.sport = self.sport
         self.atheme = Atheme(self.sport, **self.atheme_kw)

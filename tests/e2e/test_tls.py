@@ -54,7 +54,7 @@ class TLSClient(Client):
     """The harness client over TLS. OpenSSL may hold decrypted bytes that
     select() cannot see, so readability looks at pending() first."""
 
-    def __init__(self, port, host="127.0.0.1", rcvbuf=None, source=None):
+    def __init__(self, port, host="127.0.0.1", rcvbuf=None, source=None, cert=None):
         raw = socket.socket()
         if source:
             raw.bind((source, 0))
@@ -62,7 +62,10 @@ class TLSClient(Client):
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         raw.settimeout(TIMEOUT * SLOW)  # a handshake under valgrind takes seconds
         raw.connect((host, port))
-        self.sock = client_context().wrap_socket(raw, server_hostname="localhost")
+        ctx = client_context()
+        if cert:
+            ctx.load_cert_chain(*cert)   # (certificate, key) files
+        self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
         self.sock.setblocking(False)
         self.buf = b""
         self.lines = []

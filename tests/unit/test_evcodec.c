@@ -75,6 +75,10 @@ Test(evcodec, round_trip_every_type)
 		  .nargs = 5, .args = { "alice", "~al", "host.example", "+iw", "127.0.0.1" } },
 		{ .type = EV_USER, .node = N, .uid = U1, .text = "",
 		  .nargs = 5, .args = { "[b]-1", "u", "h", "+i", "" } },
+		/* with a TLS client certificate fingerprint */
+		{ .type = EV_USER, .node = N, .uid = U1, .text = "R", .ts = 2, .nargs = 6,
+		  .args = { "c", "u", "h", "+", "::1",
+		            "9b6b5a60805577b0c94769c9ae78e8476f0b618d20babb386485c8b8510446b9" } },
 		{ .type = EV_NICK, .node = N, .uid = U1, .ts = 5, .nargs = 1, .args = { "bob" } },
 		{ .type = EV_JOIN, .node = N, .uid = U1, .chan = "#chan", .ts = 99 },
 		{ .type = EV_PART, .node = N, .uid = U1, .chan = "#chan" },
@@ -179,6 +183,9 @@ Test(evcodec, refusals_by_shape)
 	bad(&e, "bad arg 3");                                        /* modes need a sign */
 	e.args[3] = "+i"; e.args[1] = ""; bad(&e, "bad arg 1");
 	e.args[1] = ":u"; bad(&e, "bad arg 1");
+	e.args[1] = "u"; e.nargs = 6; e.args[5] = "a b"; bad(&e, "bad arg 5");  /* fingerprint: a word */
+	e.args[5] = ""; bad(&e, "bad arg 5");
+	e.nargs = 7; e.args[5] = "ab"; e.args[6] = "x"; bad(&e, "args");
 	e = (struct event){ .type = EV_CMODE, .node = N, .chan = "#c", .nargs = 2,
 	                    .args = { "+o", "a b" } };
 	bad(&e, "bad arg 1");
