@@ -14,10 +14,11 @@ import subprocess
 import sys
 import tempfile
 
-from ircharness import Client, free_port, oper_hash, running, run_tests
+from ircharness import Client, Server, free_port, oper_hash, running, run_tests
 import test_tls
 from test_services import (ATHEME, Atheme, config, linked, notice_from,
                            wait_linked)
+from test_cluster import REDIS, Redis, eventually, features, node_config
 from test_tls import TLSClient, make_cert, tls_built, tls_config
 
 OPER_PW = "oper-secret"
@@ -82,6 +83,44 @@ def test_whois_276_to_self_and_operators_only():
         assert fp2 != fp
         t = TLSClient(tls, cert=theirs).register("certy2")
         assert fp2 in certfp_lines(whois(t, "certy2"))[0]
+
+
+def test_certfp_travels_across_the_cluster():
+    """Cluster mode: the fingerprint is part of the user (the USER event),
+    so an operator on another node sees it; others there do not."""
+    if not (REDIS and "cluster" in features()):
+        print("redis-server or cluster support missing: skipped")
+        return
+    cert, key = make_cert("server")
+    mine, fp = client_cert("cluster")
+    redis = Redis()
+    nodes = []
+    try:
+        p1, tport = free_port(), free_port()
+        nodes.append(Server(node_config(1, redis.port) +
+                            "[listen]\naddress = 127.0.0.1:%d\ntls = 127.0.0.1:%d\n"
+                            "[tls]\ncertificate = %s\nkey = %s\n" % (p1, tport, cert, key),
+                            name="irc1.test", port=p1))
+        nodes.append(Server(node_config(2, redis.port) +
+                            "[operators]\nboss = %s\n" % oper_hash(OPER_PW), name="irc2.test"))
+        certy = TLSClient(tport, cert=mine).register("certy")   # kept: a closed socket quits
+        oper = Client(nodes[1].port).register("oper")
+        oper.send("OPER boss " + OPER_PW)
+        oper.expect(r" 381 ")
+        line = eventually(oper, "WHOIS certy", r" 312 oper certy irc1\.test ")
+        line = eventually(oper, "WHOIS certy", r" 276 oper certy ")
+        assert line.endswith(":has client certificate fingerprint " + fp), line
+        other = Client(nodes[1].port).register("other")
+        eventually(other, "WHOIS certy", r" 312 other certy irc1\.test ")
+        assert not certfp_lines(whois(other, "certy"))
+    finally:
+        for n in nodes:
+            n.stop()
+        redis.stop()
+        shutil.rmtree(redis.dir, ignore_errors=True)
+    for n in nodes:
+        log = n.stderr()
+        assert not re.search(r"AddressSanitizer|LeakSanitizer|runtime error", log), log[-4000:]
 
 
 # ---- with services
