@@ -3,23 +3,23 @@
 the user and operators only, ENCAP CERTFP to services (NickServ CERT ADD,
 live and in the burst), SASL EXTERNAL through the real Atheme. Client
 certificates are throw-away self-signed ECDSA ones made here with openssl
-req. The services tests skip themselves without atheme-services; the whole
-file skips (77) in a build without TLS."""
+req. The services tests skip themselves without atheme-services, the
+cluster one without redis-server; the whole file skips (77) in a build
+without TLS."""
 import hashlib
 import os
 import re
 import shutil
 import ssl
 import subprocess
-import sys
 import tempfile
 
-from ircharness import Client, Server, free_port, oper_hash, running, run_tests
+from ircharness import Client, Server, free_port, oper_hash, running
 import test_tls
 from test_services import (ATHEME, Atheme, config, linked, notice_from,
                            wait_linked)
 from test_cluster import REDIS, Redis, eventually, features, node_config
-from test_tls import TLSClient, make_cert, tls_built, tls_config
+from test_tls import TLSClient, make_cert, tls_config
 
 OPER_PW = "oper-secret"
 _dir = tempfile.mkdtemp(prefix="ircmini-certfp-")
@@ -233,12 +233,4 @@ def test_certfp_is_in_the_burst():
 
 
 if __name__ == "__main__":
-    if not tls_built():
-        print("SKIP: ircmini built without TLS")
-        sys.exit(77)
-    try:
-        run_tests(globals())
-    finally:
-        shutil.rmtree(_dir, ignore_errors=True)
-        if test_tls._certdir:
-            shutil.rmtree(test_tls._certdir, ignore_errors=True)
+    test_tls.main(globals(), _dir)

@@ -406,12 +406,19 @@ def test_handshakes_in_progress_are_capped_per_address():
         done.expect("PONG")
 
 
-if __name__ == "__main__":
+def main(module_globals, *dirs):
+    """Run a module's tests (skip, 77, in a build without TLS), then remove
+    the certificates made here and the given temporary dirs."""
     if not tls_built():
         print("SKIP: ircmini built without TLS")
         sys.exit(77)
     try:
-        run_tests(globals())
+        run_tests(module_globals)
     finally:
-        if _certdir:
-            shutil.rmtree(_certdir, ignore_errors=True)
+        for d in (_certdir,) + dirs:
+            if d:
+                shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(globals())
