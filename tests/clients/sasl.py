@@ -150,6 +150,19 @@ def weechat_external(t, port, home, nick, pem):
     return [binary, "-d", home, "-a", "-s", "-P", "irc,buflist,logger,alias", "-r", ";".join(setup)]
 
 
+def whois_registered(peer, nick):
+    """WHOIS nick until it is there (the client registers a moment after
+    it shows anything); the mark of the complete answer."""
+    deadline = now() + T
+    while True:
+        m = peer.mark()
+        peer.send("WHOIS " + nick)
+        peer.wait(r" 318 peer1 ", T, m, "end of WHOIS")
+        if peer.find(r" 311 peer1 %s " % nick, m) or now() > deadline:
+            return m
+        time.sleep(0.2)
+
+
 def body_external(t, client):
     from lib import free_port
     from ircharness import oper_hash
@@ -173,14 +186,7 @@ def body_external(t, client):
     nick = client + "plain"
     tm = Tmux(t, width=200, height=60)
     tm.start(configure(t, tport, home, nick, None), env={"HOME": home, "LANG": "C.UTF-8", "TERM": "screen"})
-    deadline = now() + T
-    while True:     # until the client has registered
-        m = peer.mark()
-        peer.send("WHOIS " + nick)
-        peer.wait(r" 318 peer1 ", T, m, "end of WHOIS")
-        if peer.find(r" 671 peer1 %s :" % nick, m) or now() > deadline:
-            break
-        time.sleep(0.2)
+    m = whois_registered(peer, nick)
     peer.wait(r" 671 peer1 %s :" % nick, 0, m, "WHOIS 671: the certificate-less client over TLS")
     if any(re.search(r" (276|330) ", l) for l in peer.lines[m:]):
         fail("a client without certificate or account has a fingerprint or account")
@@ -194,11 +200,9 @@ def body_external(t, client):
     tm.wait(r"logged in as %s" % ACCOUNT, T, "the client shows the login (900)")
     t.ok("SASL EXTERNAL login shown on screen")
 
-    m = peer.mark()
-    peer.send("WHOIS " + nick)
-    peer.wait(r" 330 peer1 %s %s :" % (nick, ACCOUNT), T, m, "WHOIS 330 shows the account")
-    peer.wait(r" 671 peer1 %s :" % nick, T, m, "WHOIS 671: a secure connection")
-    peer.wait(r" 318 peer1 ", T, m, "end of WHOIS")
+    m = whois_registered(peer, nick)    # 900 shows before 001
+    peer.wait(r" 330 peer1 %s %s :" % (nick, ACCOUNT), 0, m, "WHOIS 330 shows the account")
+    peer.wait(r" 671 peer1 %s :" % nick, 0, m, "WHOIS 671: a secure connection")
     if any(" 276 " in l for l in peer.lines[m:]):
         fail("the fingerprint (276) was shown to a peer that is no operator")
     t.ok("a peer's WHOIS shows account %s (330) and TLS (671), not the fingerprint" % ACCOUNT)
