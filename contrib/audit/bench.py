@@ -7,7 +7,8 @@ same machine to compare. Loopback only; every scenario is bounded.
     contrib/audit/bench.py [path/to/ircmini] [scenario ...]
 
 Scenarios: who_long_realname, who_invisible, connect_close_many_channels,
-join_repeated_banned, tls_handshake_rsa, tls_handshake_ecdsa.
+join_repeated_banned, tls_handshake_rsa, tls_handshake_ecdsa,
+tls_handshake_ecdsa_client_cert (the client presents an ECDSA certificate).
 Prints one line per scenario: name, server CPU ms, work done."""
 import os
 import socket
@@ -143,14 +144,19 @@ def join_repeated_banned():
         srv.stop()
 
 
-def tls_handshakes(kind):
-    d = tempfile.mkdtemp(prefix="audit-bench-")
-    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+def make_cert(d, name, kind):
+    cert, key = os.path.join(d, name + "-c.pem"), os.path.join(d, name + "-k.pem")
     newkey = ["-newkey", "rsa:2048"] if kind == "rsa" else \
         ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
     subprocess.run(["openssl", "req", "-x509"] + newkey + ["-nodes", "-subj", "/CN=localhost",
                     "-days", "1", "-keyout", key, "-out", cert], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
+def tls_handshakes(kind, client_cert=False):
+    d = tempfile.mkdtemp(prefix="audit-bench-")
+    cert, key = make_cert(d, "server", kind)
     tls, plain = ircharness.free_port(), ircharness.free_port()
     srv = ircharness.Server("[listen]\naddress = 127.0.0.1:%d\ntls = 127.0.0.1:%d\n"
                             "[tls]\ncertificate = %s\nkey = %s\n"
@@ -158,13 +164,16 @@ def tls_handshakes(kind):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    if client_cert:
+        ctx.load_cert_chain(*make_cert(d, "client", "ecdsa"))
     try:
         t0 = cpu_ms(srv.proc.pid)
         for _ in range(300):
             s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", tls)), server_hostname="x")
             s.close()
         time.sleep(0.3)
-        return cpu_ms(srv.proc.pid) - t0, "300 TLS handshakes (%s)" % kind
+        return cpu_ms(srv.proc.pid) - t0, "300 TLS handshakes (%s%s)" % (
+            kind, ", client certificate" if client_cert else "")
     finally:
         srv.stop()
 
@@ -176,6 +185,7 @@ SCENARIOS = {
     "join_repeated_banned": join_repeated_banned,
     "tls_handshake_rsa": lambda: tls_handshakes("rsa"),
     "tls_handshake_ecdsa": lambda: tls_handshakes("ecdsa"),
+    "tls_handshake_ecdsa_client_cert": lambda: tls_handshakes("ecdsa", client_cert=True),
 }
 
 
