@@ -1,6 +1,6 @@
 /* fuzz_live.h - what the harnesses that drive a live server in-process
- * share: turning its loop, and writing a whole input into a socket whose
- * buffer the server has to empty first. Include after server.h. */
+ * share: starting it, turning its loop, and writing a whole input into a
+ * socket whose buffer the server has to empty first. */
 #ifndef IRCMINI_FUZZ_LIVE_H
 #define IRCMINI_FUZZ_LIVE_H
 
@@ -11,6 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
+#include "config.h"
+#include "node.h"
+#include "server.h"
+
 /* Start of LLVMFuzzerInitialize: defaults for a server named irc.fuzz;
  * the caller then sets what its harness needs. */
 static void live_config_defaults(void)
@@ -18,6 +23,14 @@ static void live_config_defaults(void)
 	signal(SIGPIPE, SIG_IGN);
 	config_defaults(&srv.cfg);
 	snprintf(srv.cfg.name, sizeof srv.cfg.name, "irc.fuzz");
+	srv.config_path = "(fuzz)";
+	/* users get UIDs from the SID: without one every UID is "" and none
+	 * could be dropped from the UID table */
+	snprintf(srv.cfg.sid, sizeof srv.cfg.sid, "0FZ");
+	/* timers must not fire mid-run: results would depend on wall time */
+	srv.cfg.registration_timeout = 1000000;
+	srv.cfg.ping_interval = 1000000;
+	srv.cfg.ping_timeout = 1000000;
 }
 
 /* The server's loop (epoll, ignoring LIBEV_FLAGS), as main.c would make it. */
@@ -28,6 +41,16 @@ static void live_loop_start(void)
 		srv.loop = ev_default_loop(0);
 	srv.started = time(NULL);
 	snprintf(srv.created, sizeof srv.created, "fuzz time");
+}
+
+/* After the harness's own settings: the loop, this node, the handlers
+ * and the limits, as main.c starts them. */
+static void live_server_start(void)
+{
+	live_loop_start();
+	node_init_self();
+	client_init_conn_handlers();
+	server_apply_limits();
 }
 
 static void run_loop(int times)

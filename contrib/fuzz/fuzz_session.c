@@ -344,10 +344,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	flood = getenv("FUZZ_FLOOD") && atoi(getenv("FUZZ_FLOOD")) > 0;
 	srv.cfg.flood_burst = flood ? 3 : 0;
 	srv.cfg.flood_rate = 1000;
-	/* timers must not fire mid-run: results would depend on wall time */
-	srv.cfg.registration_timeout = 1000000;
-	srv.cfg.ping_interval = 1000000;
-	srv.cfg.ping_timeout = 1000000;
 	/* small limits, so that reaching them fits in one input */
 	srv.cfg.max_bans = 3;
 	srv.cfg.max_channels = 4;
@@ -360,7 +356,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(srv.cfg.opers[0].name, sizeof srv.cfg.opers[0].name, "o");
 	snprintf(srv.cfg.opers[0].hash, sizeof srv.cfg.opers[0].hash,
 	         "$1$saltsalt$6SNdNaZLKst2LlSm7oPPL1");
-	srv.config_path = "(fuzz)";
 	/* the fake clients share one (unknown) address: 3 of the 4 slots fit,
 	 * the 4th is refused; no throttle (it would depend on wall time) */
 	srv.cfg.max_per_ip = 3;
@@ -370,12 +365,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdtemp(state))
 		snprintf(srv.cfg.state_directory, sizeof srv.cfg.state_directory, "%s", state);
 	snprintf(srv.cfg.cloak_secret, sizeof srv.cfg.cloak_secret, "fuzz-cloak-secret-0123");
-	snprintf(srv.cfg.sid, sizeof srv.cfg.sid, "0FZ");
-	node_init_self();
-
-	live_loop_start();
-	client_init_conn_handlers();
-	server_apply_limits();
+	live_server_start();
 	for (int i = 0; i < NSLOTS; i++)
 		slots[i].fd = -1;
 	return 0;

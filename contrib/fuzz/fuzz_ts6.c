@@ -222,23 +222,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	live_config_defaults();
-	snprintf(srv.cfg.sid, sizeof srv.cfg.sid, "0FZ");
 	snprintf(srv.cfg.services_name, sizeof srv.cfg.services_name, "services.fuzz");
 	snprintf(srv.cfg.services_send_password, sizeof srv.cfg.services_send_password, "fuzz-out");
 	snprintf(srv.cfg.services_receive_password, sizeof srv.cfg.services_receive_password, "fuzz-in");
 	srv.cfg.log_level = LOG_ERROR;
 	srv.cfg.flood_burst = 0;
-	/* timers must not fire mid-run */
-	srv.cfg.registration_timeout = 1000000;
-	srv.cfg.ping_interval = 1000000;
-	srv.cfg.ping_timeout = 1000000;
 	srv.cfg.max_bans = 3;
 	srv.cfg.sendq = 32768;
-	srv.config_path = "(fuzz)";
-	live_loop_start();
-	node_init_self();
-	client_init_conn_handlers();
-	server_apply_limits();
+	live_server_start();
 	return 0;
 }
 

@@ -259,14 +259,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	live_config_defaults();
 	srv.cfg.log_level = LOG_ERROR;
 	srv.cfg.flood_burst = 0;
-	srv.cfg.registration_timeout = 1000000;
-	srv.cfg.ping_interval = 1000000;
-	srv.cfg.ping_timeout = 1000000;
 	srv.cfg.sendq = 65536;
 	snprintf(srv.cfg.ws_origins, sizeof srv.cfg.ws_origins, "https://a.example");
 	srv.cfg.nws_proxies = 1;
 	cidr_parse(&srv.cfg.ws_proxies[0], "127.0.0.0/8");
-	srv.config_path = "(fuzz)";
 	/* one fake client per input: the limit holds; no throttle (it would
 	 * depend on wall time); the cloak key in a directory of our own */
 	srv.cfg.throttle_connects = 0;
@@ -274,13 +270,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdtemp(state))
 		snprintf(srv.cfg.state_directory, sizeof srv.cfg.state_directory, "%s", state);
 	snprintf(srv.cfg.cloak_secret, sizeof srv.cfg.cloak_secret, "fuzz-cloak-secret-0123");
-	live_loop_start();
-	/* users get UIDs from the SID: without one every UID is "" and none
-	 * could be dropped from the UID table */
-	snprintf(srv.cfg.sid, sizeof srv.cfg.sid, "0FZ");
-	node_init_self();
-	client_init_conn_handlers();
-	server_apply_limits();
+	live_server_start();
 	return 0;
 }
 
