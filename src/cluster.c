@@ -42,7 +42,6 @@ int cluster_active(void)
 	return L.started;
 }
 
-static void link_down(const char *why);
 static void read_more(void);
 
 /* ---- what the queue (cluster_queue.c) asks of the link */
@@ -52,11 +51,6 @@ redisAsyncContext *cl_cmd(void)
 	/* not while a rejoin is due: what waits belongs to the incarnation
 	 * being given up, and goes with it */
 	return L.up && !L.rejoin ? L.cmd : NULL;
-}
-
-void cl_link_down(const char *why)
-{
-	link_down(why);
 }
 
 void cl_link_ok(void)
@@ -151,7 +145,7 @@ static void on_read(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_error("cluster: reading the stream: %s", r->str);
-		link_down(r->str);
+		cl_link_down(r->str);
 		return;
 	}
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
@@ -316,7 +310,7 @@ static void teardown_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_timer_start(srv.loop, &L.reconnect);
 }
 
-static void link_down(const char *why)
+void cl_link_down(const char *why)
 {
 	if (ev_is_active(&L.teardown) || ev_is_active(&L.reconnect))
 		return;
@@ -342,7 +336,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 		L.rd = NULL;
 	else
 		return;
-	link_down(ac->errstr[0] ? ac->errstr : "connection closed");
+	cl_link_down(ac->errstr[0] ? ac->errstr : "connection closed");
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -353,7 +347,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 		L.cmd = NULL;
 	else if (ac == L.rd)
 		L.rd = NULL;
-	link_down(ac->errstr);
+	cl_link_down(ac->errstr);
 }
 
 /* After a reconnect: did the primary lose entries this node applied (a
@@ -367,7 +361,7 @@ static void on_check(redisAsyncContext *ac, void *reply, void *priv)
 	if (!r || (unsigned)(uintptr_t)priv != L.gen)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
-		link_down(r->str);
+		cl_link_down(r->str);
 		return;
 	}
 	const char *last = "0-0";
@@ -417,7 +411,7 @@ static void reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	char err[256];
 	if (cl_locate(err, sizeof err) < 0) {
 		log_warn("%s", err);
-		link_down("no primary");
+		cl_link_down("no primary");
 		return;
 	}
 	L.cmd = open_one();
@@ -425,7 +419,7 @@ static void reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (L.rd)
 		cl_reply_arena(L.rd);
 	if (!L.cmd || !L.rd) {
-		link_down("cannot connect");
+		cl_link_down("cannot connect");
 		return;
 	}
 	cl_queue_load_script(L.cmd);
