@@ -307,23 +307,31 @@ class Client:
             pass
 
 
+class Skip(Exception):
+    """Raised by a test whose tool is missing: the file then reports SKIP
+    (exit 77) unless another test failed, never a PASS it did not earn."""
+
+
 def run_tests(module_globals):
     only = sys.argv[1:]
     tests = [(n, f) for n, f in module_globals.items()
              if n.startswith("test_") and callable(f) and (not only or n in only)]
-    failed = 0
+    failed = skipped = 0
     for name, fn in tests:
         t0 = time.time()
         try:
             fn()
             print("PASS %s (%.2fs)" % (name, time.time() - t0))
+        except Skip as why:
+            skipped += 1
+            print("SKIP %s: %s" % (name, why))
         except Exception:
             failed += 1
             print("FAIL %s" % name)
             traceback.print_exc()
         sys.stdout.flush()
-    print("%d/%d passed" % (len(tests) - failed, len(tests)))
-    sys.exit(1 if failed else 0)
+    print("%d/%d passed, %d skipped" % (len(tests) - failed - skipped, len(tests), skipped))
+    sys.exit(1 if failed else 77 if skipped else 0)
 
 
 class running:

@@ -14,7 +14,7 @@ import ssl
 import subprocess
 import tempfile
 
-from ircharness import Client, Server, free_port, oper_hash, running
+from ircharness import Client, Server, Skip, free_port, oper_hash, running
 import test_tls
 from test_services import (ATHEME, Atheme, config, linked, notice_from,
                            wait_linked)
@@ -89,8 +89,7 @@ def test_certfp_travels_across_the_cluster():
     """Cluster mode: the fingerprint is part of the user (the USER event),
     so an operator on another node sees it; others there do not."""
     if not (REDIS and "cluster" in features()):
-        print("redis-server or cluster support missing: skipped")
-        return
+        raise Skip("redis-server or cluster support missing")
     cert, key = make_cert("server")
     mine, fp = client_cert("cluster")
     redis = Redis()
@@ -163,8 +162,7 @@ def external_client(tport, nick, cert=None):
 
 def test_sasl_external_logs_in_with_the_registered_certificate():
     if not ATHEME:
-        print("atheme-services not installed: skipped")
-        return
+        raise Skip("atheme-services not installed")
     tport = free_port()
     mine, fp = client_cert("external")
     with linked(**services_config(tport)) as srv:
@@ -216,8 +214,7 @@ def test_certfp_is_in_the_burst():
     """A user already connected when services link: its EUID in the burst
     is followed by ENCAP CERTFP, so CERT ADD works for it too."""
     if not ATHEME:
-        print("atheme-services not installed: skipped")
-        return
+        raise Skip("atheme-services not installed")
     tport, sport, port = free_port(), free_port(), free_port()
     mine, fp = client_cert("burst")
     kw = services_config(tport)
